@@ -1,0 +1,160 @@
+//! Reading Docker's `manifest.json` and the configs and layers it names by path.
+
+use std::collections::BTreeSet;
+
+use oci_spec::image::ImageConfiguration;
+use serde::Deserialize;
+
+use super::{Described, Resolver, platform_string};
+use crate::digest::{Digest, Sha256};
+use crate::paths;
+use crate::reference;
+use crate::report::{Finding, FindingKind, ImageReport};
+
+/// One element of `manifest.json`, as `docker load` reads it.
+#[derive(Debug, Deserialize)]
+struct Entry {
+    #[serde(rename = "Config")]
+    config: String,
+    #[serde(rename = "RepoTags", default)]
+    repo_tags: Option<Vec<String>>,
+    #[serde(rename = "Layers", default)]
+    layers: Vec<String>,
+}
+
+impl<'a> Resolver<'a> {
+    /// Reads `manifest.json` and every image it describes.
+    pub(super) fn docker(&mut self) -> Vec<Described> {
+        let Some((path, record)) = self.file("manifest.json") else {
+            return Vec::new();
+        };
+        let Some(entries) = self.parse_json::<Vec<Entry>>(path, record, "manifest.json") else {
+            return Vec::new();
+        };
+        if entries.is_empty() {
+            self.push(
+                Finding::new(FindingKind::NotABundle, "manifest.json lists no images").entry(path),
+            );
+        }
+        entries
+            .iter()
+            .filter_map(|e| self.docker_image(e))
+            .collect()
+    }
+
+    /// Normalizes a path named in `manifest.json` and finds its file.
+    fn named_file(&mut self, raw: &str, what: &str) -> Option<(&'a str, &'a super::FileRecord)> {
+        let path = match paths::normalize(raw.as_bytes()) {
+            Ok(p) => p,
+            Err(why) => {
+                self.push(
+                    Finding::new(
+                        FindingKind::UnsafePath,
+                        format!("manifest.json names {what} `{raw}`, whose path {why}"),
+                    )
+                    .entry("manifest.json"),
+                );
+                return None;
+            }
+        };
+        let found = self.file(&path);
+        if found.is_none() {
+            self.push(
+                Finding::new(
+                    FindingKind::MissingBlob,
+                    format!("manifest.json names {what} `{raw}`, which is not in the bundle"),
+                )
+                .entry(path),
+            );
+        }
+        found
+    }
+
+    fn docker_image(&mut self, entry: &Entry) -> Option<Described> {
+        let (config_path, config_record) = self.named_file(&entry.config, "config")?;
+        let config_digest = config_record.content.sha256;
+        // Older layouts name the config `<sha256>.json`; the name is the image ID.
+        if let Some(named) = config_path
+            .strip_suffix(".json")
+            .and_then(|stem| Sha256::from_hex(stem).ok())
+            && named != config_digest
+        {
+            self.push(
+                Finding::new(
+                    FindingKind::BlobDigestMismatch,
+                    "the config's content does not match the digest in its file name",
+                )
+                .entry(config_path)
+                .at(config_record.offset)
+                .expected_found(Digest::from(named), Digest::from(config_digest)),
+            );
+        }
+        let config =
+            self.parse_json::<ImageConfiguration>(config_path, config_record, "image config");
+        let diff_ids = config.as_ref().map(|c| c.rootfs().diff_ids().clone());
+
+        let mut names = BTreeSet::new();
+        for tag in entry.repo_tags.iter().flatten() {
+            match reference::normalize(tag) {
+                Some(n) => {
+                    names.insert(n);
+                }
+                None => self.push(
+                    Finding::new(
+                        FindingKind::MalformedJson,
+                        format!("manifest.json has a tag `{tag}` that is not an image reference"),
+                    )
+                    .entry("manifest.json"),
+                ),
+            }
+        }
+
+        let mut layers = Vec::new();
+        let mut layer_digests = Vec::new();
+        for (i, raw) in entry.layers.iter().enumerate() {
+            let Some((path, record)) = self.named_file(raw, "layer") else {
+                layer_digests.push(None);
+                continue;
+            };
+            layer_digests.push(Some(record.content.sha256));
+            if diff_ids.is_some() {
+                let diff_id = diff_ids.as_ref().and_then(|d| d.get(i));
+                layers.push(self.layer(path, record, None, diff_id));
+            }
+        }
+        if let Some(d) = &diff_ids
+            && d.len() != entry.layers.len()
+        {
+            self.push(
+                Finding::new(
+                    FindingKind::DiffIdMismatch,
+                    "manifest.json and the image config list different numbers of layers",
+                )
+                .entry(config_path)
+                .expected_found(
+                    format!("{} diff_ids", d.len()),
+                    format!("{} layers", entry.layers.len()),
+                ),
+            );
+        }
+        Some(Described {
+            names: names.clone(),
+            bare_tags: BTreeSet::new(),
+            layer_digests,
+            report: ImageReport {
+                repo_tags: names.into_iter().collect(),
+                manifest_digest: None,
+                platform: config.as_ref().map(|c| {
+                    platform_string(
+                        &c.os().to_string(),
+                        &c.architecture().to_string(),
+                        c.variant().as_deref(),
+                    )
+                }),
+                config_digest: Some(Digest::from(config_digest)),
+                created: config.as_ref().and_then(|c| c.created().clone()),
+                layers,
+            },
+        })
+    }
+}

@@ -1,0 +1,476 @@
+//! Turning the entries of a fully read archive into images, and checking
+//! that every document agrees with the bytes and with the others.
+//!
+//! Two descriptions of a bundle exist: Docker's `manifest.json` (what
+//! `docker load` reads) and OCI's `index.json` (what containerd, skopeo and
+//! podman read for OCI archives). Each has its reader here; when both are
+//! present they must describe the same images, since different tools would
+//! otherwise import different things from one approved file.
+
+mod docker;
+mod oci;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use serde::de::DeserializeOwned;
+
+use crate::content::{Content, Json, Unpacked};
+use crate::digest::{Digest, Sha256};
+use crate::limits::Limits;
+use crate::paths::Namespace;
+use crate::report::{BundleFormat, Compression, Finding, FindingKind, ImageReport, LayerReport};
+
+/// A regular file of the archive, as kept after its bytes went by.
+#[derive(Debug)]
+pub(crate) struct FileRecord {
+    pub offset: u64,
+    pub content: Content,
+}
+
+/// Everything kept from reading the archive.
+#[derive(Debug, Default)]
+pub(crate) struct Archive {
+    pub ns: Namespace,
+    pub files: HashMap<String, FileRecord>,
+}
+
+impl Archive {
+    /// The file a (normalized) path names, following links.
+    fn file(&self, path: &str) -> Option<(&str, &FileRecord)> {
+        let resolved = self.ns.resolve(path)?;
+        self.files
+            .get_key_value(resolved)
+            .map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+/// The outcome of resolving an archive.
+pub(crate) struct Resolved {
+    pub format: BundleFormat,
+    pub images: Vec<ImageReport>,
+    pub findings: Vec<Finding>,
+}
+
+/// One image as one of the two descriptions sees it.
+#[derive(Debug, Clone)]
+struct Described {
+    /// Normalized full references.
+    names: BTreeSet<String>,
+    /// Tags given without a repository (OCI `ref.name` like `1.0`).
+    bare_tags: BTreeSet<String>,
+    layer_digests: Vec<Option<Sha256>>,
+    report: ImageReport,
+}
+
+/// Walks the documents of an archive, collecting findings.
+struct Resolver<'a> {
+    archive: &'a Archive,
+    limits: &'a Limits,
+    findings: Vec<Finding>,
+    referenced: HashSet<&'a str>,
+}
+
+/// Resolves the images of a completely read archive.
+pub(crate) fn resolve(archive: &Archive, limits: &Limits) -> Resolved {
+    let mut r = Resolver {
+        archive,
+        limits,
+        findings: Vec::new(),
+        referenced: HashSet::new(),
+    };
+    let has_docker = archive.file("manifest.json").is_some();
+    let has_oci = archive.file("index.json").is_some();
+    let format = match (has_docker, has_oci) {
+        (true, true) => BundleFormat::DockerAndOci,
+        (true, false) => BundleFormat::DockerArchive,
+        (false, true) => BundleFormat::OciLayout,
+        (false, false) => BundleFormat::Unknown,
+    };
+    if format == BundleFormat::Unknown {
+        let why = if archive.file("repositories").is_some() {
+            "the archive has a `repositories` file but no manifest.json: the pre-2016 \
+             docker save format is not supported"
+        } else {
+            "the archive has neither manifest.json (docker save) nor index.json (OCI); \
+             it is not an image bundle"
+        };
+        r.findings.push(Finding::new(FindingKind::NotABundle, why));
+        return Resolved {
+            format,
+            images: Vec::new(),
+            findings: r.findings,
+        };
+    }
+
+    let docker_images = if has_docker { r.docker() } else { Vec::new() };
+    let oci_images = if has_oci { r.oci() } else { Vec::new() };
+    if has_oci {
+        r.oci_layout();
+    }
+    if archive.file("repositories").is_some() {
+        r.mark("repositories");
+    }
+    let images = if has_docker && has_oci {
+        r.cross_check(&docker_images, &oci_images);
+        merge(oci_images, &docker_images)
+    } else if has_oci {
+        oci_images.into_iter().map(|d| d.report).collect()
+    } else {
+        docker_images.into_iter().map(|d| d.report).collect()
+    };
+    r.unreferenced();
+    Resolved {
+        format,
+        images,
+        findings: r.findings,
+    }
+}
+
+/// The report for a bundle with both descriptions: the OCI images, with the
+/// tags docker would add.
+fn merge(oci: Vec<Described>, docker: &[Described]) -> Vec<ImageReport> {
+    oci.into_iter()
+        .map(|d| {
+            let mut report = d.report;
+            let mut tags: BTreeSet<String> = report.repo_tags.drain(..).collect();
+            for other in docker {
+                if other.report.config_digest == report.config_digest {
+                    tags.extend(other.names.iter().cloned());
+                }
+            }
+            report.repo_tags = tags.into_iter().collect();
+            report
+        })
+        .collect()
+}
+
+impl<'a> Resolver<'a> {
+    fn push(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+
+    fn mark(&mut self, path: &str) {
+        if let Some((resolved, _)) = self.archive.file(path) {
+            self.referenced.insert(resolved);
+        }
+    }
+
+    /// Looks a file up and marks it as used.
+    fn file(&mut self, path: &str) -> Option<(&'a str, &'a FileRecord)> {
+        let found = self.archive.file(path);
+        if let Some((resolved, _)) = found {
+            self.referenced.insert(resolved);
+        }
+        found
+    }
+
+    /// Parses a kept JSON document into `T`, reporting why it cannot be.
+    fn parse_json<T: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        record: &FileRecord,
+        what: &str,
+    ) -> Option<T> {
+        match &record.content.json {
+            Json::Kept(bytes) => match serde_json::from_slice(bytes) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    self.push(
+                        Finding::new(
+                            FindingKind::MalformedJson,
+                            format!("{what} does not parse: {e}"),
+                        )
+                        .entry(path)
+                        .at(record.offset),
+                    );
+                    None
+                }
+            },
+            Json::TooLarge => {
+                self.push(
+                    Finding::new(
+                        FindingKind::LimitExceeded,
+                        format!(
+                            "{what} is {} bytes, above the JSON limit of {} bytes (or the total JSON budget)",
+                            record.content.size, self.limits.max_json_bytes
+                        ),
+                    )
+                    .entry(path)
+                    .at(record.offset)
+                    .expected_found(self.limits.max_json_bytes, record.content.size),
+                );
+                None
+            }
+            Json::Other => {
+                self.push(
+                    Finding::new(
+                        FindingKind::MalformedJson,
+                        format!("{what} is not a JSON document"),
+                    )
+                    .entry(path)
+                    .at(record.offset),
+                );
+                None
+            }
+        }
+    }
+
+    /// Checks one layer against its `diff_id` and describes it.
+    fn layer(
+        &mut self,
+        path: &str,
+        record: &FileRecord,
+        media_type: Option<String>,
+        diff_id: Option<&String>,
+    ) -> LayerReport {
+        let content = &record.content;
+        let (uncompressed_size, unpacked_digest) = match &content.unpacked {
+            Unpacked::Done { sha256, size } => (Some(*size), Some(*sha256)),
+            Unpacked::Corrupt(why) => {
+                self.push(
+                    Finding::new(
+                        FindingKind::LayerCorrupt,
+                        format!("the layer cannot be decompressed: {why}"),
+                    )
+                    .entry(path)
+                    .at(record.offset),
+                );
+                (None, None)
+            }
+            Unpacked::Limit(why) => {
+                self.push(
+                    Finding::new(FindingKind::LimitExceeded, why.clone())
+                        .entry(path)
+                        .at(record.offset),
+                );
+                (None, None)
+            }
+        };
+        match (diff_id, unpacked_digest) {
+            (Some(expected), Some(found)) => {
+                let matches = Digest::parse(expected).is_ok_and(|d| d.sha256() == found);
+                if !matches {
+                    self.push(
+                        Finding::new(
+                            FindingKind::DiffIdMismatch,
+                            "the layer's uncompressed content does not match the config's diff_id",
+                        )
+                        .entry(path)
+                        .at(record.offset)
+                        .expected_found(expected, Digest::from(found)),
+                    );
+                }
+            }
+            (None, _) => self.push(
+                Finding::new(
+                    FindingKind::DiffIdMismatch,
+                    "the config has no diff_id for this layer",
+                )
+                .entry(path)
+                .at(record.offset),
+            ),
+            (Some(_), None) => {}
+        }
+        let implied = match content.compression {
+            Compression::None => "application/vnd.oci.image.layer.v1.tar",
+            Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+            Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+        };
+        if let Some(mt) = &media_type {
+            // containerd trusts OCI layer media types when unpacking; Docker's
+            // own types make it sniff, so only OCI types must be exact.
+            let declared = if !mt.starts_with("application/vnd.oci.image.layer.") {
+                None
+            } else if mt.ends_with("+gzip") {
+                Some(Compression::Gzip)
+            } else if mt.ends_with("+zstd") {
+                Some(Compression::Zstd)
+            } else {
+                Some(Compression::None)
+            };
+            if declared.is_some_and(|d| d != content.compression) {
+                self.push(
+                    Finding::new(
+                        FindingKind::MediaTypeMismatch,
+                        "the layer's media type names a different compression than its content has",
+                    )
+                    .entry(path)
+                    .at(record.offset)
+                    .expected_found(mt, implied),
+                );
+            }
+        }
+        LayerReport {
+            digest: Some(content.sha256),
+            media_type: media_type.unwrap_or_else(|| implied.to_owned()),
+            size: Some(content.size),
+            uncompressed_size,
+            diff_id: diff_id.cloned(),
+        }
+    }
+
+    /// Both descriptions must name the same images, tags and layers.
+    fn cross_check(&mut self, docker: &[Described], oci: &[Described]) {
+        let by_config = |list: &[Described]| {
+            let mut map: BTreeMap<String, Vec<Described>> = BTreeMap::new();
+            for d in list {
+                let key = d
+                    .report
+                    .config_digest
+                    .map(|c| c.to_string())
+                    .unwrap_or_default();
+                map.entry(key).or_default().push(d.clone());
+            }
+            map
+        };
+        let docker_map = by_config(docker);
+        let oci_map = by_config(oci);
+        for (config, d) in &docker_map {
+            let Some(o) = oci_map.get(config) else {
+                self.push(
+                    Finding::new(
+                        FindingKind::ManifestIndexDisagree,
+                        format!(
+                            "manifest.json lists an image (config {config}, tags {}) that index.json does not",
+                            join(d.iter().flat_map(|x| x.names.iter()))
+                        ),
+                    )
+                    .entry("manifest.json"),
+                );
+                continue;
+            };
+            let docker_names: BTreeSet<&String> = d.iter().flat_map(|x| x.names.iter()).collect();
+            let oci_names: BTreeSet<&String> = o.iter().flat_map(|x| x.names.iter()).collect();
+            let oci_bare: BTreeSet<&String> = o.iter().flat_map(|x| x.bare_tags.iter()).collect();
+            let agree = if !oci_names.is_empty() {
+                docker_names == oci_names
+            } else if !oci_bare.is_empty() {
+                let docker_tags: BTreeSet<&str> = docker_names
+                    .iter()
+                    .filter_map(|n| n.rsplit_once(':').map(|(_, t)| t))
+                    .collect();
+                oci_bare.iter().all(|t| docker_tags.contains(t.as_str()))
+            } else {
+                docker_names.is_empty()
+            };
+            if !agree {
+                self.push(
+                    Finding::new(
+                        FindingKind::ManifestIndexDisagree,
+                        format!(
+                            "the image with config {config} has different names in manifest.json \
+                             (read by docker load) and index.json (read by containerd)"
+                        ),
+                    )
+                    .entry("manifest.json")
+                    .expected_found(
+                        format!(
+                            "index.json: {}",
+                            join(oci_names.iter().copied().chain(oci_bare.iter().copied()))
+                        ),
+                        format!("manifest.json: {}", join(docker_names.iter().copied())),
+                    ),
+                );
+            }
+            let docker_layers = d.first().map(|x| &x.layer_digests);
+            if !o.iter().any(|x| Some(&x.layer_digests) == docker_layers) {
+                self.push(
+                    Finding::new(
+                        FindingKind::ManifestIndexDisagree,
+                        format!(
+                            "the image with config {config} has different layers in manifest.json and in its OCI manifest"
+                        ),
+                    )
+                    .entry("manifest.json"),
+                );
+            }
+        }
+        for (config, o) in &oci_map {
+            if !docker_map.contains_key(config) {
+                self.push(
+                    Finding::new(
+                        FindingKind::ManifestIndexDisagree,
+                        format!(
+                            "index.json lists an image (config {config}, names {}) that manifest.json does not",
+                            join(o.iter().flat_map(|x| x.names.iter()))
+                        ),
+                    )
+                    .entry("index.json"),
+                );
+            }
+        }
+    }
+
+    fn oci_layout(&mut self) {
+        #[derive(serde::Deserialize)]
+        struct Layout {
+            #[serde(rename = "imageLayoutVersion")]
+            version: String,
+        }
+        let Some((path, record)) = self.file("oci-layout") else {
+            return;
+        };
+        if let Some(layout) = self.parse_json::<Layout>(path, record, "oci-layout")
+            && layout.version != "1.0.0"
+        {
+            self.push(
+                Finding::new(
+                    FindingKind::MalformedJson,
+                    format!("unknown OCI layout version `{}`", layout.version),
+                )
+                .entry(path)
+                .expected_found("1.0.0", layout.version),
+            );
+        }
+    }
+
+    /// Files nothing refers to: harmless for importers, but a reviewer should
+    /// know the bundle carries them.
+    fn unreferenced(&mut self) {
+        let mut extra: Vec<(&str, &FileRecord)> = self
+            .archive
+            .files
+            .iter()
+            .filter(|(path, _)| {
+                !self.referenced.contains(path.as_str()) && !is_legacy_metadata(path)
+            })
+            .map(|(p, r)| (p.as_str(), r))
+            .collect();
+        extra.sort_by_key(|(_, r)| r.offset);
+        for (path, record) in extra {
+            self.push(
+                Finding::new(
+                    FindingKind::UnreferencedBlob,
+                    format!(
+                        "{} bytes that no manifest or index refers to",
+                        record.content.size
+                    ),
+                )
+                .entry(path)
+                .at(record.offset),
+            );
+        }
+    }
+}
+
+/// Per-layer metadata of the legacy docker format (`<id>/json`, `<id>/VERSION`).
+fn is_legacy_metadata(path: &str) -> bool {
+    matches!(path.split_once('/'), Some((id, rest)) if id.len() == 64 && (rest == "json" || rest == "VERSION"))
+}
+
+fn join<'s>(items: impl Iterator<Item = &'s String>) -> String {
+    let v: Vec<&str> = items.map(String::as_str).collect();
+    if v.is_empty() {
+        "(none)".to_owned()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// `os/arch[/variant]` as people write it.
+fn platform_string(os: &str, arch: &str, variant: Option<&str>) -> String {
+    match variant {
+        Some(v) if !v.is_empty() => format!("{os}/{arch}/{v}"),
+        _ => format!("{os}/{arch}"),
+    }
+}

@@ -1,0 +1,319 @@
+//! Reading `index.json` and the manifests, indexes and configs it leads to.
+
+use std::collections::BTreeSet;
+
+use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest};
+
+use super::{Described, FileRecord, Resolver, platform_string};
+use crate::digest::Digest;
+use crate::reference;
+use crate::report::{Finding, FindingKind, ImageReport};
+
+const INDEX_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+const MANIFEST_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+];
+/// containerd's annotation for the full image name.
+const CONTAINERD_NAME: &str = "io.containerd.image.name";
+/// OCI's annotation: a full reference or just a tag, depending on the writer.
+const OCI_REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// BuildKit marks provenance/SBOM manifests with this; they are not images.
+const DOCKER_REFERENCE_TYPE: &str = "vnd.docker.reference.type";
+
+/// The names an index entry gives its image.
+#[derive(Debug, Clone, Default)]
+struct Names {
+    full: BTreeSet<String>,
+    bare: BTreeSet<String>,
+}
+
+impl Names {
+    fn of(desc: &Descriptor, inherited: &Names) -> Names {
+        let mut names = inherited.clone();
+        let Some(annotations) = desc.annotations() else {
+            return names;
+        };
+        if let Some(n) = annotations
+            .get(CONTAINERD_NAME)
+            .and_then(|n| reference::normalize(n))
+        {
+            names.full.insert(n);
+        }
+        if let Some(r) = annotations.get(OCI_REF_NAME) {
+            if r.contains('/') || r.contains(':') {
+                if let Some(n) = reference::normalize(r) {
+                    names.full.insert(n);
+                }
+            } else if !r.is_empty() {
+                names.bare.insert(r.clone());
+            }
+        }
+        names
+    }
+}
+
+/// Where a descriptor sits, for messages and for the missing-platform rule.
+struct Parent<'p> {
+    entry: &'p str,
+    /// Inside a multi-platform index, where absent platforms are normal.
+    multi_platform: bool,
+}
+
+impl<'a> Resolver<'a> {
+    /// Reads `index.json` and every image it describes.
+    pub(super) fn oci(&mut self) -> Vec<Described> {
+        let Some((path, record)) = self.file("index.json") else {
+            return Vec::new();
+        };
+        let Some(index) = self.parse_json::<ImageIndex>(path, record, "index.json") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let parent = Parent {
+            entry: path,
+            multi_platform: false,
+        };
+        for desc in index.manifests() {
+            let names = Names::of(desc, &Names::default());
+            self.walk(desc, &names, 0, &parent, &mut out);
+        }
+        out
+    }
+
+    /// The blob a descriptor names, with its size checked.
+    fn descriptor_blob(
+        &mut self,
+        desc: &Descriptor,
+        parent: &Parent<'_>,
+        what: &str,
+    ) -> Option<(Digest, Option<(&'a str, &'a FileRecord)>)> {
+        let digest = match Digest::parse(desc.digest().as_ref()) {
+            Ok(d) => d,
+            Err(e) => {
+                self.push(
+                    Finding::new(
+                        FindingKind::UnsupportedDigest,
+                        format!("{what} `{}` cannot be checked: {e}", desc.digest()),
+                    )
+                    .entry(parent.entry),
+                );
+                return None;
+            }
+        };
+        let found = self.file(&digest.blob_path());
+        match found {
+            None if parent.multi_platform => self.push(
+                Finding::new(
+                    FindingKind::PlatformNotIncluded,
+                    format!(
+                        "{what} {digest} for platform {} is listed but not included; only the \
+                         included platforms can be loaded",
+                        desc.platform()
+                            .as_ref()
+                            .map(|p| platform_string(
+                                &p.os().to_string(),
+                                &p.architecture().to_string(),
+                                p.variant().as_deref()
+                            ))
+                            .unwrap_or_else(|| "unknown".to_owned())
+                    ),
+                )
+                .entry(digest.blob_path()),
+            ),
+            None => self.push(
+                Finding::new(
+                    FindingKind::MissingBlob,
+                    format!(
+                        "{} refers to {what} {digest}, which is not in the bundle",
+                        parent.entry
+                    ),
+                )
+                .entry(digest.blob_path()),
+            ),
+            Some((path, record)) if record.content.size != desc.size() => self.push(
+                Finding::new(
+                    FindingKind::BlobSizeMismatch,
+                    format!("{what} size differs from the size {} states", parent.entry),
+                )
+                .entry(path)
+                .at(record.offset)
+                .expected_found(desc.size(), record.content.size),
+            ),
+            Some(_) => {}
+        }
+        Some((digest, found))
+    }
+
+    fn walk(
+        &mut self,
+        desc: &Descriptor,
+        names: &Names,
+        depth: u32,
+        parent: &Parent<'_>,
+        out: &mut Vec<Described>,
+    ) {
+        let media_type = desc.media_type().to_string();
+        let is_index = INDEX_TYPES.contains(&media_type.as_str());
+        let is_manifest = MANIFEST_TYPES.contains(&media_type.as_str());
+        let what = if is_index { "index" } else { "manifest" };
+        let Some((digest, Some((path, record)))) = self.descriptor_blob(desc, parent, what) else {
+            return;
+        };
+        if is_index {
+            if depth >= self.limits.max_index_depth {
+                self.push(
+                    Finding::new(
+                        FindingKind::LimitExceeded,
+                        format!(
+                            "indexes nest more than {} deep",
+                            self.limits.max_index_depth
+                        ),
+                    )
+                    .entry(path),
+                );
+                return;
+            }
+            let Some(index) = self.parse_json::<ImageIndex>(path, record, "index") else {
+                return;
+            };
+            let child_parent = Parent {
+                entry: path,
+                multi_platform: index.manifests().len() > 1,
+            };
+            for child in index.manifests() {
+                let child_names = Names::of(child, names);
+                self.walk(child, &child_names, depth + 1, &child_parent, out);
+            }
+        } else if is_manifest {
+            let attestation = desc
+                .annotations()
+                .as_ref()
+                .and_then(|a| a.get(DOCKER_REFERENCE_TYPE))
+                .is_some();
+            let Some(manifest) = self.parse_json::<ImageManifest>(path, record, "manifest") else {
+                return;
+            };
+            let parent = Parent {
+                entry: path,
+                multi_platform: false,
+            };
+            if attestation {
+                // Provenance and SBOM blobs are in-toto JSON, not image configs
+                // and layers: check they are intact, show no image for them.
+                self.descriptor_blob(manifest.config(), &parent, "attestation config");
+                for layer in manifest.layers() {
+                    self.descriptor_blob(layer, &parent, "attestation layer");
+                }
+                return;
+            }
+            if let Some(image) = self.image(&manifest, digest, names, desc, &parent) {
+                out.push(image);
+            }
+        } else {
+            self.push(
+                Finding::new(
+                    FindingKind::MalformedJson,
+                    format!("{} lists content of media type `{media_type}`, which is neither an image nor an index", parent.entry),
+                )
+                .entry(path)
+                .at(record.offset),
+            );
+        }
+    }
+
+    fn image(
+        &mut self,
+        manifest: &ImageManifest,
+        manifest_digest: Digest,
+        names: &Names,
+        desc: &Descriptor,
+        parent: &Parent<'_>,
+    ) -> Option<Described> {
+        let (config_digest, config_file) =
+            self.descriptor_blob(manifest.config(), parent, "config")?;
+        let config = match config_file {
+            Some((path, record)) => {
+                self.parse_json::<ImageConfiguration>(path, record, "image config")
+            }
+            None => None,
+        };
+        let diff_ids = config.as_ref().map(|c| c.rootfs().diff_ids().clone());
+        let mut layers = Vec::new();
+        let mut layer_digests = Vec::new();
+        for (i, layer) in manifest.layers().iter().enumerate() {
+            let Some((digest, file)) = self.descriptor_blob(layer, parent, "layer") else {
+                layer_digests.push(None);
+                continue;
+            };
+            layer_digests.push(Some(digest.sha256()));
+            let diff_id = diff_ids.as_ref().and_then(|d| d.get(i));
+            match file {
+                Some((path, record)) if diff_ids.is_some() => {
+                    layers.push(self.layer(
+                        path,
+                        record,
+                        Some(layer.media_type().to_string()),
+                        diff_id,
+                    ));
+                }
+                _ => layers.push(crate::report::LayerReport {
+                    digest: Some(digest.sha256()),
+                    media_type: layer.media_type().to_string(),
+                    size: Some(layer.size()),
+                    uncompressed_size: None,
+                    diff_id: diff_id.cloned(),
+                }),
+            }
+        }
+        if let Some(d) = &diff_ids
+            && d.len() != manifest.layers().len()
+        {
+            self.push(
+                Finding::new(
+                    FindingKind::DiffIdMismatch,
+                    "the manifest and its config list different numbers of layers",
+                )
+                .entry(parent.entry)
+                .expected_found(
+                    format!("{} diff_ids", d.len()),
+                    format!("{} layers", manifest.layers().len()),
+                ),
+            );
+        }
+        let platform = config
+            .as_ref()
+            .map(|c| {
+                platform_string(
+                    &c.os().to_string(),
+                    &c.architecture().to_string(),
+                    c.variant().as_deref(),
+                )
+            })
+            .or_else(|| {
+                desc.platform().as_ref().map(|p| {
+                    platform_string(
+                        &p.os().to_string(),
+                        &p.architecture().to_string(),
+                        p.variant().as_deref(),
+                    )
+                })
+            });
+        Some(Described {
+            names: names.full.clone(),
+            bare_tags: names.bare.clone(),
+            layer_digests,
+            report: ImageReport {
+                repo_tags: names.full.iter().cloned().collect(),
+                manifest_digest: Some(manifest_digest),
+                platform,
+                config_digest: Some(config_digest),
+                created: config.as_ref().and_then(|c| c.created().clone()),
+                layers,
+            },
+        })
+    }
+}

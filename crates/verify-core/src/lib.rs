@@ -1,0 +1,29 @@
+//! Airlock's verification core: checks a container image bundle (`docker
+//! save`, `podman save`, `skopeo copy`, `ctr export`, OCI archives) as a
+//! stream of bytes, in one pass and in constant memory.
+//!
+//! The core is sans-IO: callers feed bytes with [`Verifier::update`] in
+//! pieces of any size and call [`Verifier::finish`] for a [`Report`]. It
+//! never reads files, spawns threads or looks at clocks, so the CLI, the web
+//! page (WASM) and the edge verifier all drive it the same way.
+#![forbid(unsafe_code)]
+
+mod content;
+mod decompress;
+pub mod digest;
+mod formats;
+pub mod limits;
+mod paths;
+pub mod reference;
+pub mod report;
+pub mod sums;
+mod tar_stream;
+mod verifier;
+
+pub use digest::{Digest, DigestError, Sha256};
+pub use limits::Limits;
+pub use report::{
+    BundleFormat, BundleReport, Compression, Finding, FindingKind, ImageReport, LayerReport,
+    Report, Severity, Verdict,
+};
+pub use verifier::{FileHasher, Options, Verifier};

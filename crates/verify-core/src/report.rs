@@ -1,0 +1,271 @@
+//! What a verification concludes: the typed report every face shows.
+//!
+//! The JSON shape (`serde`) is the contract between the CLI's `--json`, the
+//! page's `window.airlockReport` and the edge verifier, so field names here
+//! are stable: add fields, never rename them.
+
+use serde::Serialize;
+
+use crate::digest::{Digest, Sha256};
+
+/// The overall outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// No finding of severity error.
+    Ok,
+    /// At least one error: the bundle must not be imported.
+    Fail,
+}
+
+/// The full result of one verification.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub verdict: Verdict,
+    pub bundle: BundleReport,
+    pub images: Vec<ImageReport>,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Whether any finding has the given kind.
+    pub fn has(&self, kind: FindingKind) -> bool {
+        self.findings.iter().any(|f| f.kind == kind)
+    }
+
+    /// Findings of severity error.
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+    }
+}
+
+/// Facts about the bundle file as a whole.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleReport {
+    /// Bytes fed to the verifier (the file size when fed a whole file).
+    pub size: u64,
+    /// SHA-256 of every byte fed, compressed or not.
+    pub sha256: Option<Sha256>,
+    /// The value the sender recorded, when one was given.
+    pub expected_sha256: Option<Sha256>,
+    /// `true`/`false` when an expected value was given, absent otherwise.
+    pub sha256_matches: Option<bool>,
+    /// Which layout the archive uses.
+    pub format: BundleFormat,
+    /// Compression of the bundle as a whole (`docker save | gzip`).
+    pub compression: Compression,
+    /// Number of tar entries read, metadata headers not counted.
+    pub entries: u64,
+}
+
+/// Archive layouts Airlock understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BundleFormat {
+    /// `manifest.json` only: `docker save` before 25, skopeo/podman docker-archive.
+    DockerArchive,
+    /// `index.json` + `blobs/` only: OCI archive or tarred OCI layout.
+    OciLayout,
+    /// Both: Docker >= 25 `docker save`, `ctr export`.
+    DockerAndOci,
+    /// Neither could be found.
+    Unknown,
+}
+
+/// Compression of a byte stream, detected from its magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// One image a load would create.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageReport {
+    /// Names as the importer would tag them, normalized (`docker.io/library/x:tag`).
+    pub repo_tags: Vec<String>,
+    /// The OCI manifest's digest, absent for docker-archive-only bundles.
+    pub manifest_digest: Option<Digest>,
+    /// `os/architecture[/variant]`, from the config.
+    pub platform: Option<String>,
+    /// The image config digest (the image ID docker shows).
+    pub config_digest: Option<Digest>,
+    /// The config's `created` timestamp, as written.
+    pub created: Option<String>,
+    pub layers: Vec<LayerReport>,
+}
+
+/// One layer of an image.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerReport {
+    /// Digest of the layer blob as stored in the bundle.
+    pub digest: Option<Sha256>,
+    /// Media type from the manifest, or the one implied by the content.
+    pub media_type: String,
+    /// Size as stored (compressed).
+    pub size: Option<u64>,
+    /// Size after decompression.
+    pub uncompressed_size: Option<u64>,
+    /// The config's `diff_id` for this layer.
+    pub diff_id: Option<String>,
+}
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Stable, machine-readable finding kinds. Their kebab-case names are part of
+/// the report contract; tests and sites key on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// The whole file's SHA-256 differs from the recorded value.
+    FileDigestMismatch,
+    /// A blob's bytes do not hash to the digest it is named or referenced by.
+    BlobDigestMismatch,
+    /// A blob's size differs from the size its descriptor states.
+    BlobSizeMismatch,
+    /// A layer's uncompressed digest differs from the config's `diff_ids`.
+    DiffIdMismatch,
+    /// A referenced blob or file is not in the archive.
+    MissingBlob,
+    /// The archive ends early.
+    Truncated,
+    /// An entry path or link escapes the archive root or passes through a link.
+    UnsafePath,
+    /// The same path appears twice, or a file is also used as a directory.
+    DuplicateEntry,
+    /// A tar header is corrupt or ambiguous (checksum, PAX vs ustar size, …).
+    TarHeaderInvalid,
+    /// Bytes other than zero padding follow the end-of-archive marker.
+    TrailingData,
+    /// An entry type that has no place in an image bundle (device, fifo, …).
+    UnexpectedEntry,
+    /// `manifest.json` and `index.json` describe different images or tags.
+    ManifestIndexDisagree,
+    /// A JSON document does not parse or does not have the required shape.
+    MalformedJson,
+    /// A layer's media type disagrees with its content.
+    MediaTypeMismatch,
+    /// A layer cannot be decompressed.
+    LayerCorrupt,
+    /// A size, ratio or count limit was exceeded; checking stopped there.
+    LimitExceeded,
+    /// The input is not an image bundle at all.
+    NotABundle,
+    /// A reference uses a digest Airlock cannot check.
+    UnsupportedDigest,
+    /// A blob is present but nothing references it.
+    UnreferencedBlob,
+    /// A platform listed in an index has no manifest in the bundle.
+    PlatformNotIncluded,
+}
+
+impl FindingKind {
+    /// The stable name used in JSON and tests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FileDigestMismatch => "file-digest-mismatch",
+            Self::BlobDigestMismatch => "blob-digest-mismatch",
+            Self::BlobSizeMismatch => "blob-size-mismatch",
+            Self::DiffIdMismatch => "diff-id-mismatch",
+            Self::MissingBlob => "missing-blob",
+            Self::Truncated => "truncated",
+            Self::UnsafePath => "unsafe-path",
+            Self::DuplicateEntry => "duplicate-entry",
+            Self::TarHeaderInvalid => "tar-header-invalid",
+            Self::TrailingData => "trailing-data",
+            Self::UnexpectedEntry => "unexpected-entry",
+            Self::ManifestIndexDisagree => "manifest-index-disagree",
+            Self::MalformedJson => "malformed-json",
+            Self::MediaTypeMismatch => "media-type-mismatch",
+            Self::LayerCorrupt => "layer-corrupt",
+            Self::LimitExceeded => "limit-exceeded",
+            Self::NotABundle => "not-a-bundle",
+            Self::UnsupportedDigest => "unsupported-digest",
+            Self::UnreferencedBlob => "unreferenced-blob",
+            Self::PlatformNotIncluded => "platform-not-included",
+        }
+    }
+
+    /// The severity a finding of this kind carries.
+    pub fn severity(self) -> Severity {
+        match self {
+            Self::UnreferencedBlob | Self::PlatformNotIncluded => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+}
+
+impl std::fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One thing found wrong (or worth a look), with where and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub severity: Severity,
+    /// The tar entry (or JSON document) concerned, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
+    /// Byte offset in the tar stream (after outer decompression) where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding with the kind's default severity and no location.
+    pub fn new(kind: FindingKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            severity: kind.severity(),
+            entry: None,
+            offset: None,
+            expected: None,
+            found: None,
+            message: message.into(),
+        }
+    }
+
+    /// Names the entry concerned.
+    pub fn entry(mut self, entry: impl Into<String>) -> Self {
+        self.entry = Some(entry.into());
+        self
+    }
+
+    /// Records the byte offset concerned.
+    pub fn at(mut self, offset: u64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    /// Records what was expected and what was found.
+    pub fn expected_found(mut self, expected: impl ToString, found: impl ToString) -> Self {
+        self.expected = Some(expected.to_string());
+        self.found = Some(found.to_string());
+        self
+    }
+
+    /// Overrides the kind's default severity (policy decisions).
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}

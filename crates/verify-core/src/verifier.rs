@@ -1,0 +1,390 @@
+//! The push-fed verifier: the one type every face drives.
+
+use std::io::{self, Write};
+
+use sha2::{Digest as _, Sha256 as Sha256Hasher};
+
+use crate::content::{EntryDigest, Json};
+use crate::decompress::{Decoder, sniff};
+use crate::digest::Sha256;
+use crate::formats::{self, Archive, FileRecord};
+use crate::limits::Limits;
+use crate::report::{
+    BundleFormat, BundleReport, Compression, Finding, FindingKind, Report, Severity, Verdict,
+};
+use crate::tar_stream::{EntryHeader, EntryKind, TarSink, TarStream};
+
+/// How a verification runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The SHA-256 the sender recorded for the whole file, if known.
+    pub expected_sha256: Option<Sha256>,
+    /// Hash the whole file inside the verifier. Faces that can use a second
+    /// core turn this off, hash with [`FileHasher`] in parallel and pass the
+    /// result to [`Verifier::finish_with_file_sha256`].
+    pub hash_file: bool,
+    pub limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            expected_sha256: None,
+            hash_file: true,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// SHA-256 of a whole file, fed in pieces: the same hash the verifier uses
+/// internally, for faces that run it on another thread or worker.
+#[derive(Clone, Default)]
+pub struct FileHasher(Sha256Hasher);
+
+impl FileHasher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    pub fn finish(self) -> Sha256 {
+        Sha256::from_bytes(self.0.finalize().into())
+    }
+}
+
+/// Bytes needed to tell gzip, zstd and tar apart.
+const MAGIC_LEN: usize = 4;
+
+enum Input {
+    /// Fewer than [`MAGIC_LEN`] bytes seen.
+    Sniffing(Vec<u8>),
+    Plain(Box<Reader>),
+    Compressed {
+        decoder: Box<Decoder<Reader>>,
+        error: Option<io::Error>,
+    },
+}
+
+/// Verifies one bundle fed as a byte stream.
+///
+/// ```
+/// use verify_core::{Options, Verifier};
+/// let mut v = Verifier::new(Options::default());
+/// v.update(b"not a bundle at all");
+/// let report = v.finish();
+/// assert_eq!(report.verdict, verify_core::Verdict::Fail);
+/// ```
+pub struct Verifier {
+    options: Options,
+    file_hasher: Option<FileHasher>,
+    fed: u64,
+    compression: Compression,
+    input: Input,
+}
+
+impl Verifier {
+    pub fn new(options: Options) -> Self {
+        Self {
+            file_hasher: options.hash_file.then(FileHasher::new),
+            options,
+            fed: 0,
+            compression: Compression::None,
+            input: Input::Sniffing(Vec::with_capacity(MAGIC_LEN)),
+        }
+    }
+
+    /// Bytes fed so far.
+    pub fn bytes_fed(&self) -> u64 {
+        self.fed
+    }
+
+    /// Feeds the next piece of the bundle; pieces may have any size.
+    pub fn update(&mut self, chunk: &[u8]) {
+        if let Some(h) = &mut self.file_hasher {
+            h.update(chunk);
+        }
+        self.fed += chunk.len() as u64;
+        let mut rest = chunk;
+        if let Input::Sniffing(head) = &mut self.input {
+            let take = (MAGIC_LEN - head.len()).min(rest.len());
+            head.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if head.len() < MAGIC_LEN {
+                return;
+            }
+            let head = std::mem::take(head);
+            self.start(&head);
+        }
+        self.feed(rest);
+    }
+
+    /// Chooses how to read the stream from its first bytes.
+    fn start(&mut self, head: &[u8]) {
+        self.compression = sniff(head);
+        let reader = Reader::new(&self.options.limits);
+        self.input = match Decoder::new(self.compression, reader) {
+            Some(decoder) => Input::Compressed {
+                decoder: Box::new(decoder),
+                error: None,
+            },
+            None => Input::Plain(Box::new(Reader::new(&self.options.limits))),
+        };
+        self.feed(head);
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        match &mut self.input {
+            Input::Sniffing(_) => {}
+            Input::Plain(reader) => reader.push(bytes),
+            Input::Compressed { decoder, error } => {
+                if error.is_none()
+                    && let Err(e) = decoder.write(bytes)
+                {
+                    *error = Some(e);
+                }
+            }
+        }
+    }
+
+    /// Ends the stream and produces the report, using the internal file hash.
+    pub fn finish(mut self) -> Report {
+        let sha = self.file_hasher.take().map(FileHasher::finish);
+        self.conclude(sha)
+    }
+
+    /// Ends the stream with a whole-file hash computed elsewhere.
+    pub fn finish_with_file_sha256(mut self, file_sha256: Sha256) -> Report {
+        self.file_hasher = None;
+        self.conclude(Some(file_sha256))
+    }
+
+    fn conclude(mut self, file_sha256: Option<Sha256>) -> Report {
+        if let Input::Sniffing(head) = &mut self.input {
+            let head = std::mem::take(head);
+            if head.is_empty() {
+                self.input = Input::Plain(Box::new(Reader::new(&self.options.limits)));
+            } else {
+                self.start(&head);
+            }
+        }
+        let limits = self.options.limits.clone();
+        let mut outer_findings = Vec::new();
+        let mut reader = match std::mem::replace(&mut self.input, Input::Sniffing(Vec::new())) {
+            Input::Plain(reader) => *reader,
+            Input::Sniffing(_) => Reader::new(&limits),
+            Input::Compressed { mut decoder, error } => {
+                let error = match error {
+                    Some(e) => Some(e),
+                    None => decoder.finish().err(),
+                };
+                if let Some(e) = error {
+                    outer_findings.push(Finding::new(
+                        FindingKind::Truncated,
+                        format!(
+                            "the bundle's {} stream is incomplete or corrupt ({e}); nothing after \
+                             that point could be read",
+                            compression_name(self.compression)
+                        ),
+                    ));
+                }
+                std::mem::replace(decoder.get_mut(), Reader::new(&limits))
+            }
+        };
+        reader.tar.finish(&mut reader.collector);
+        let mut collector = reader.collector;
+        let entries = reader.tar.entries();
+        collector.findings.extend(outer_findings);
+
+        let not_a_bundle = collector
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::NotABundle);
+        let (format, images) = if not_a_bundle {
+            (BundleFormat::Unknown, Vec::new())
+        } else {
+            let resolved = formats::resolve(&collector.archive, &limits);
+            collector.findings.extend(resolved.findings);
+            (resolved.format, resolved.images)
+        };
+
+        let expected = self.options.expected_sha256;
+        let sha256_matches = match (expected, file_sha256) {
+            (Some(e), Some(f)) => Some(e == f),
+            _ => None,
+        };
+        if sha256_matches == Some(false)
+            && let (Some(e), Some(f)) = (expected, file_sha256)
+        {
+            collector.findings.insert(
+                0,
+                Finding::new(
+                    FindingKind::FileDigestMismatch,
+                    "the file's SHA-256 differs from the one the sender recorded: it is not \
+                         the file that was sent",
+                )
+                .expected_found(e, f),
+            );
+        }
+
+        let mut findings: Vec<Finding> = Vec::with_capacity(collector.findings.len());
+        for f in collector.findings {
+            if !findings.contains(&f) {
+                findings.push(f);
+            }
+        }
+        let verdict = if findings.iter().any(|f| f.severity == Severity::Error) {
+            Verdict::Fail
+        } else {
+            Verdict::Ok
+        };
+        Report {
+            verdict,
+            bundle: BundleReport {
+                size: self.fed,
+                sha256: file_sha256,
+                expected_sha256: expected,
+                sha256_matches,
+                format,
+                compression: self.compression,
+                entries,
+            },
+            images,
+            findings,
+        }
+    }
+}
+
+fn compression_name(c: Compression) -> &'static str {
+    match c {
+        Compression::None => "tar",
+        Compression::Gzip => "gzip",
+        Compression::Zstd => "zstd",
+    }
+}
+
+/// The tar reader and what it collects, as one writable sink so a
+/// decompressor can sit in front of it.
+struct Reader {
+    tar: TarStream,
+    collector: Collector,
+}
+
+impl Reader {
+    fn new(limits: &Limits) -> Self {
+        Self {
+            tar: TarStream::new(limits),
+            collector: Collector {
+                limits: limits.clone(),
+                archive: Archive::default(),
+                findings: Vec::new(),
+                current: None,
+                json_used: 0,
+            },
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.tar.update(bytes, &mut self.collector);
+    }
+}
+
+impl Write for Reader {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.push(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The entry being read.
+struct Current {
+    path: String,
+    offset: u64,
+    digest: EntryDigest,
+}
+
+/// Receives tar events: checks paths, digests files, keeps the results.
+struct Collector {
+    limits: Limits,
+    archive: Archive,
+    findings: Vec<Finding>,
+    current: Option<Current>,
+    json_used: u64,
+}
+
+impl TarSink for Collector {
+    fn entry(&mut self, header: &EntryHeader) {
+        let admitted = self.archive.ns.admit(header);
+        self.findings.extend(admitted.findings);
+        self.current = match (header.kind, admitted.path) {
+            (EntryKind::File, Some(path)) => {
+                let budget = self.limits.max_json_bytes.min(
+                    self.limits
+                        .max_json_total_bytes
+                        .saturating_sub(self.json_used),
+                );
+                Some(Current {
+                    path,
+                    offset: header.header_offset,
+                    digest: EntryDigest::new(header.size, Some(budget), &self.limits),
+                })
+            }
+            _ => None,
+        };
+    }
+
+    fn data(&mut self, bytes: &[u8]) {
+        if let Some(current) = &mut self.current {
+            current.digest.update(bytes);
+        }
+    }
+
+    fn entry_end(&mut self) {
+        let Some(current) = self.current.take() else {
+            return;
+        };
+        let content = current.digest.finish();
+        if let Json::Kept(bytes) = &content.json {
+            self.json_used += bytes.len() as u64;
+        }
+        if let Some(named) = current
+            .path
+            .strip_prefix("blobs/sha256/")
+            .and_then(|hex| Sha256::from_hex(hex).ok())
+            && named != content.sha256
+        {
+            self.findings.push(
+                Finding::new(
+                    FindingKind::BlobDigestMismatch,
+                    "the blob's content does not match the digest in its name",
+                )
+                .entry(current.path.clone())
+                .at(current.offset)
+                .expected_found(
+                    crate::Digest::from(named),
+                    crate::Digest::from(content.sha256),
+                ),
+            );
+        }
+        self.archive.files.insert(
+            current.path,
+            FileRecord {
+                offset: current.offset,
+                content,
+            },
+        );
+    }
+
+    fn finding(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+}

@@ -1,3 +1,117 @@
-fn main() {
-    println!("Hello, world!");
+//! `cargo xtask <task>`: the project's chores as one Rust program, so the
+//! README, CI and a developer run exactly the same steps.
+//!
+//! Tasks:
+//!   demo          build the CLI and verify + inspect a real bundle from the corpus
+//!   test          everything CI checks: fmt, clippy, wasm build, unit/corpus tests,
+//!                 and a generated 2 GiB bundle verified with flat memory
+//!   big [GIB]     verify a generated bundle of GIB GiB (default 2) and print
+//!                 throughput and peak memory beside openssl and sha256sum
+
+mod big;
+mod env;
+
+use std::process::ExitCode;
+
+use env::{Step, cargo, run};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(),
+        Some("test") => test(),
+        Some("big") => {
+            let gib = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2);
+            big::report(gib).map(|_| ())
+        }
+        _ => {
+            eprintln!("usage: cargo xtask <demo | test | big [GIB]>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The main job: build, then verify and inspect a real bundle.
+fn demo() -> Result<(), String> {
+    let corpus = env::corpus_dir()?;
+    run(
+        cargo(["build", "--release", "-p", "airlock"]),
+        Step::new("build the airlock CLI"),
+    )?;
+    let airlock = env::release_binary("airlock");
+    let bundle = corpus.join("good/containerd-export.tar");
+    let shown = bundle.display().to_string();
+    let mut verify = std::process::Command::new(&airlock);
+    verify.args(["verify", &shown]);
+    run(
+        verify,
+        Step::new("airlock verify (sidecar found next to the bundle)"),
+    )?;
+    let mut inspect = std::process::Command::new(&airlock);
+    inspect.args(["inspect", &shown]);
+    run(inspect, Step::new("airlock inspect"))?;
+    let bad = corpus.join("bad/manifest-index-disagree.tar");
+    let mut refuse = std::process::Command::new(&airlock);
+    refuse.args(["verify", &bad.display().to_string()]);
+    run(
+        refuse,
+        Step::new("airlock verify on a bad bundle (must fail)").expect_status(1),
+    )?;
+    println!("\nThe CLI is at {}", airlock.display());
+    Ok(())
+}
+
+/// Everything CI checks, in the order that fails fastest.
+fn test() -> Result<(), String> {
+    env::ensure_rust_tools()?;
+    run(
+        cargo(["fmt", "--all", "--check"]),
+        Step::new("cargo fmt --check"),
+    )?;
+    run(
+        cargo([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        Step::new("cargo clippy -D warnings"),
+    )?;
+    run(
+        cargo([
+            "build",
+            "-p",
+            "verify-core",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+        Step::new("verify-core builds for wasm32-unknown-unknown"),
+    )?;
+    run(
+        cargo(["test", "--workspace"]),
+        Step::new("unit, corpus and CLI tests"),
+    )?;
+    run(
+        cargo(["build", "--release", "-p", "airlock"]),
+        Step::new("release build"),
+    )?;
+    let stats = big::report(2)?;
+    if stats.airlock_peak_rss_mib > big::RSS_LIMIT_MIB {
+        return Err(format!(
+            "airlock verify used {:.1} MiB at peak on a 2 GiB bundle; the limit is {} MiB",
+            stats.airlock_peak_rss_mib,
+            big::RSS_LIMIT_MIB
+        ));
+    }
+    println!("all checks passed");
+    Ok(())
 }

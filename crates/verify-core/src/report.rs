@@ -167,6 +167,9 @@ pub enum FindingKind {
     UnreferencedBlob,
     /// A platform listed in an index has no manifest in the bundle.
     PlatformNotIncluded,
+    /// No recorded SHA-256 was given, so the file was not compared with
+    /// what the sender hashed.
+    NoRecordedDigest,
 }
 
 impl FindingKind {
@@ -193,13 +196,16 @@ impl FindingKind {
             Self::UnsupportedDigest => "unsupported-digest",
             Self::UnreferencedBlob => "unreferenced-blob",
             Self::PlatformNotIncluded => "platform-not-included",
+            Self::NoRecordedDigest => "no-recorded-digest",
         }
     }
 
     /// The severity a finding of this kind carries.
     pub fn severity(self) -> Severity {
         match self {
-            Self::UnreferencedBlob | Self::PlatformNotIncluded => Severity::Warning,
+            Self::UnreferencedBlob | Self::PlatformNotIncluded | Self::NoRecordedDigest => {
+                Severity::Warning
+            }
             _ => Severity::Error,
         }
     }

@@ -232,6 +232,14 @@ impl Verifier {
             );
         }
 
+        if expected.is_none() && !not_a_bundle {
+            collector.findings.push(Finding::new(
+                FindingKind::NoRecordedDigest,
+                "no recorded SHA-256 was given, so the file was not compared with the hash the \
+                 sender recorded",
+            ));
+        }
+
         let mut findings: Vec<Finding> = Vec::with_capacity(collector.findings.len());
         for f in collector.findings {
             if !findings.contains(&f) {

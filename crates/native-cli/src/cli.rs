@@ -1,0 +1,72 @@
+//! Command-line surface.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Check container image bundles before they are imported.
+///
+/// Exit status: 0 when every check passed, 1 when a check failed, 2 on a
+/// usage or I/O error.
+#[derive(Debug, Parser)]
+#[command(name = "airlock", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Verify a bundle: whole-file hash, every blob, every manifest and layer.
+    Verify(VerifyArgs),
+    /// Show the images, tags, platforms and layers a bundle would load
+    /// (verifying it on the way).
+    Inspect(InspectArgs),
+    /// Print SHA-256 sums in `sha256sum` format.
+    Hash {
+        /// Files to hash (`-` for standard input).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Check files against a sums file, like `sha256sum -c` (also reads
+    /// Windows `certutil -hashfile` output).
+    Check {
+        /// The sums file: `sha256sum` output, `SHA256SUMS` or certutil text.
+        sums: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct Source {
+    /// The bundle (`docker save` / `podman save` / OCI archive, optionally gzip-compressed).
+    pub bundle: PathBuf,
+    /// The SHA-256 the sender recorded (64 hex digits).
+    #[arg(long, value_name = "HEX", conflicts_with = "sums")]
+    pub sha256: Option<String>,
+    /// A sums file holding the recorded SHA-256 (sha256sum or certutil output).
+    /// Without this or --sha256, a sidecar next to the bundle is used
+    /// (`BUNDLE.sha256`, `BUNDLE.certutil.txt`, `SHA256SUMS`, …).
+    #[arg(long, value_name = "FILE")]
+    pub sums: Option<PathBuf>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// Print the report as one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// Print the report as one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,26 @@
+//! Errors that stop a command before it can give a verdict (exit status 2).
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: not a sums file: {message}", path.display())]
+    Sums { path: PathBuf, message: String },
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CliError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! The report as people read it in a terminal.
+
+use std::fmt::Write as _;
+
+use verify_core::{BundleFormat, Compression, Report, Severity, Verdict};
+
+use crate::sidecar::Recorded;
+
+/// Whether to use colour (a terminal, and `NO_COLOR` unset).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+/// Binary units, as file managers show sizes.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn short(hex: &str) -> &str {
+    let hex = hex.strip_prefix("sha256:").unwrap_or(hex);
+    hex.get(..12).unwrap_or(hex)
+}
+
+fn format_name(f: BundleFormat) -> &'static str {
+    match f {
+        BundleFormat::DockerArchive => "docker-archive (manifest.json)",
+        BundleFormat::OciLayout => "OCI layout (index.json)",
+        BundleFormat::DockerAndOci => "docker save >= 25 / ctr export (manifest.json + index.json)",
+        BundleFormat::Unknown => "unknown",
+    }
+}
+
+/// The header lines: what file, which hash, which layout.
+fn bundle_lines(
+    out: &mut String,
+    name: &str,
+    report: &Report,
+    recorded: Option<&Recorded>,
+    style: Style,
+) {
+    let b = &report.bundle;
+    let _ = writeln!(out, "bundle    {name} ({})", size(b.size));
+    if let Some(sha) = b.sha256 {
+        let _ = writeln!(out, "sha256    {sha}");
+    }
+    match (b.sha256_matches, recorded) {
+        (Some(true), Some(r)) => {
+            let _ = writeln!(
+                out,
+                "recorded  {} (from {})",
+                style.paint("32", "matches"),
+                r.source
+            );
+        }
+        (Some(false), Some(r)) => {
+            let _ = writeln!(
+                out,
+                "recorded  {} {} (from {})",
+                style.paint("31;1", "DIFFERENT:"),
+                r.sha256,
+                r.source
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "recorded  none given: the whole-file hash was not compared"
+            );
+        }
+    }
+    let compression = match b.compression {
+        Compression::None => "",
+        Compression::Gzip => ", gzip-compressed",
+        Compression::Zstd => ", zstd-compressed",
+    };
+    let _ = writeln!(
+        out,
+        "format    {}{compression}, {} entries",
+        format_name(b.format),
+        b.entries
+    );
+}
+
+/// One line per image.
+fn image_table(out: &mut String, report: &Report) {
+    if report.images.is_empty() {
+        return;
+    }
+    let rows: Vec<[String; 5]> = report
+        .images
+        .iter()
+        .map(|i| {
+            let tags = if i.repo_tags.is_empty() {
+                "<untagged>".to_owned()
+            } else {
+                i.repo_tags.join(", ")
+            };
+            let total: u64 = i.layers.iter().filter_map(|l| l.size).sum();
+            [
+                tags,
+                i.platform.clone().unwrap_or_else(|| "?".into()),
+                i.config_digest
+                    .map(|d| short(&d.to_string()).to_owned())
+                    .unwrap_or_default(),
+                i.layers.len().to_string(),
+                size(total),
+            ]
+        })
+        .collect();
+    table(out, ["IMAGE", "PLATFORM", "ID", "LAYERS", "SIZE"], &rows);
+}
+
+fn table<const N: usize>(out: &mut String, head: [&str; N], rows: &[[String; N]]) {
+    let mut widths = head.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |out: &mut String, cells: &[&str]| {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == N {
+                s.push_str(cell);
+            } else {
+                let _ = write!(s, "{cell:<w$}  ");
+            }
+        }
+        let _ = writeln!(out, "{}", s.trim_end());
+    };
+    line(out, &head);
+    for row in rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        line(out, &cells);
+    }
+}
+
+fn findings(out: &mut String, report: &Report, style: Style) {
+    for f in &report.findings {
+        let sev = match f.severity {
+            Severity::Error => style.paint("31", "error  "),
+            Severity::Warning => style.paint("33", "warning"),
+        };
+        let mut place = String::new();
+        if let Some(e) = &f.entry {
+            place.push_str(e);
+        }
+        if let Some(o) = f.offset {
+            let _ = write!(place, " @ byte {o}");
+        }
+        let _ = writeln!(out, "{sev} {}  {}", f.kind, place.trim());
+        let _ = writeln!(out, "        {}", f.message);
+        if let (Some(e), Some(x)) = (&f.expected, &f.found) {
+            let _ = writeln!(out, "        expected {e}");
+            let _ = writeln!(out, "        found    {x}");
+        }
+    }
+}
+
+/// Findings, then the verdict.
+fn conclusion(out: &mut String, report: &Report, style: Style) {
+    findings(out, report, style);
+    if !report.findings.is_empty() {
+        out.push('\n');
+    }
+    verdict_line(out, report, style);
+}
+
+fn verdict_line(out: &mut String, report: &Report, style: Style) {
+    let errors = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = report.findings.len() - errors;
+    let images = report.images.len();
+    let line = match report.verdict {
+        Verdict::Ok => style.paint(
+            "32;1",
+            &format!("VERIFIED: {images} image(s), {warnings} warning(s)"),
+        ),
+        Verdict::Fail => style.paint(
+            "31;1",
+            &format!("FAILED: {errors} error(s), {warnings} warning(s): do not import this bundle"),
+        ),
+    };
+    let _ = writeln!(out, "{line}");
+}
+
+/// `airlock verify`: header, images, findings, verdict.
+pub fn verify(name: &str, report: &Report, recorded: Option<&Recorded>, style: Style) -> String {
+    let mut out = String::new();
+    bundle_lines(&mut out, name, report, recorded, style);
+    out.push('\n');
+    image_table(&mut out, report);
+    if !report.images.is_empty() {
+        out.push('\n');
+    }
+    conclusion(&mut out, report, style);
+    out
+}
+
+/// `airlock inspect`: every image with its layers.
+pub fn inspect(name: &str, report: &Report, recorded: Option<&Recorded>, style: Style) -> String {
+    let mut out = String::new();
+    bundle_lines(&mut out, name, report, recorded, style);
+    for image in &report.images {
+        out.push('\n');
+        let tags = if image.repo_tags.is_empty() {
+            "<untagged>".to_owned()
+        } else {
+            image.repo_tags.join(", ")
+        };
+        let _ = writeln!(out, "{}", style.paint("1", &tags));
+        let _ = writeln!(
+            out,
+            "  platform  {}",
+            image.platform.as_deref().unwrap_or("?")
+        );
+        if let Some(c) = &image.created {
+            let _ = writeln!(out, "  created   {c}");
+        }
+        if let Some(d) = image.config_digest {
+            let _ = writeln!(out, "  config    {d}");
+        }
+        if let Some(d) = image.manifest_digest {
+            let _ = writeln!(out, "  manifest  {d}");
+        }
+        let rows: Vec<[String; 5]> = image
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                [
+                    format!("  {}", i + 1),
+                    l.digest
+                        .map(|d| short(&d.to_hex()).to_owned())
+                        .unwrap_or_default(),
+                    l.media_type
+                        .rsplit('.')
+                        .next()
+                        .unwrap_or(&l.media_type)
+                        .to_owned(),
+                    l.size.map(size).unwrap_or_default(),
+                    l.uncompressed_size.map(size).unwrap_or_else(|| "?".into()),
+                ]
+            })
+            .collect();
+        table(
+            &mut out,
+            ["  #", "LAYER", "TYPE", "SIZE", "UNPACKED"],
+            &rows,
+        );
+    }
+    out.push('\n');
+    conclusion(&mut out, report, style);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size;
+
+    #[test]
+    fn sizes_read_like_a_file_manager() {
+        assert_eq!(size(0), "0 B");
+        assert_eq!(size(1023), "1023 B");
+        assert_eq!(size(1536), "1.5 KiB");
+        assert_eq!(size(5 << 30), "5.0 GiB");
+    }
+}

@@ -1,0 +1,112 @@
+//! `airlock hash` and `airlock check`: drop-in for `sha256sum` and
+//! `sha256sum -c`, reading certutil output too.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use verify_core::sums;
+
+use crate::error::CliError;
+use crate::pipeline::hash_reader;
+use crate::sidecar::read_limited;
+
+/// Prints `<hex>  <name>` for each file. Returns whether all could be read.
+pub fn hash(files: &[PathBuf]) -> Result<bool, CliError> {
+    let mut all_ok = true;
+    let stdout = std::io::stdout();
+    for path in files {
+        let result = if path.as_os_str() == "-" {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                return Err(CliError::Usage(
+                    "refusing to hash a terminal; pipe data in".into(),
+                ));
+            }
+            hash_reader(&mut stdin.lock())
+        } else {
+            std::fs::File::open(path).and_then(|mut f| hash_reader(&mut f))
+        };
+        match result {
+            Ok(sha) => {
+                let _ = writeln!(stdout.lock(), "{sha}  {}", path.display());
+            }
+            Err(e) => {
+                eprintln!("airlock: {}: {e}", path.display());
+                all_ok = false;
+            }
+        }
+    }
+    Ok(all_ok)
+}
+
+/// Checks every file a sums file names. Returns whether all matched.
+pub fn check(sums_path: &Path) -> Result<bool, CliError> {
+    let bytes = read_limited(sums_path)?;
+    let recorded = sums::parse(&bytes).map_err(|e| CliError::Sums {
+        path: sums_path.to_owned(),
+        message: e.to_string(),
+    })?;
+    let dir = sums_path.parent().unwrap_or(Path::new("."));
+    let mut failed = 0usize;
+    let stdout = std::io::stdout();
+    for sum in &recorded {
+        let Some(target) = target_for(sum.name.as_deref(), sums_path, dir) else {
+            eprintln!(
+                "airlock: {}: a digest without a file name, and no file to check it against",
+                sums_path.display()
+            );
+            failed += 1;
+            continue;
+        };
+        let status = match std::fs::File::open(&target).and_then(|mut f| hash_reader(&mut f)) {
+            Ok(sha) if sha == sum.sha256 => "OK".to_owned(),
+            Ok(_) => {
+                failed += 1;
+                "FAILED".to_owned()
+            }
+            Err(e) => {
+                failed += 1;
+                format!("FAILED open or read ({e})")
+            }
+        };
+        let _ = writeln!(stdout.lock(), "{}: {status}", target.display());
+    }
+    if failed > 0 {
+        eprintln!(
+            "airlock: WARNING: {failed} of {} computed checksums did NOT match",
+            recorded.len()
+        );
+    }
+    Ok(failed == 0)
+}
+
+/// The file a recorded sum is for: the name as written (relative to the
+/// working directory, as `sha256sum -c` does), else its base name next to
+/// the sums file (certutil records Windows paths from the sender's machine),
+/// else, for a nameless sum, the sums file's name minus its suffix.
+fn target_for(name: Option<&str>, sums_path: &Path, dir: &Path) -> Option<PathBuf> {
+    match name {
+        Some(n) => {
+            let as_written = PathBuf::from(n);
+            if as_written.is_file() {
+                return Some(as_written);
+            }
+            let base = n.rsplit(['/', '\\']).next().unwrap_or(n);
+            Some(dir.join(base))
+        }
+        None => {
+            let file = sums_path.file_name()?.to_str()?;
+            [
+                ".sha256",
+                ".sha256sum",
+                ".sha256.txt",
+                ".certutil.txt",
+                ".certutil-old.txt",
+                ".txt",
+            ]
+            .iter()
+            .find_map(|suffix| file.strip_suffix(suffix))
+            .map(|stem| dir.join(stem))
+        }
+    }
+}

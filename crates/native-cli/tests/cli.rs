@@ -1,0 +1,187 @@
+//! The `airlock` binary against the shared corpus: verdicts, finding kinds,
+//! exit statuses and the sums commands, exactly as a user runs them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn corpus() -> PathBuf {
+    std::env::var_os("AIRLOCK_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+        PathBuf::from,
+    )
+}
+
+fn airlock(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(args)
+        .output()
+        .expect("the airlock binary runs")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON object ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+#[test]
+fn every_expected_tsv_row() {
+    let table = std::fs::read_to_string(corpus().join("expected.tsv")).expect("expected.tsv");
+    let mut checked = 0;
+    for line in table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (file, verdict) = (cols[0], cols[1]);
+        let path = corpus().join(file);
+        let out = airlock(&["verify", "--json", path.to_str().expect("utf-8 path")]);
+        let report = json(&out);
+        let code = out.status.code();
+        match verdict {
+            "ok" => {
+                assert_eq!(report["verdict"], "ok", "{file}: {report:#}");
+                assert_eq!(code, Some(0), "{file}");
+                assert_eq!(
+                    report["bundle"]["sha256_matches"], true,
+                    "{file}: sidecar used"
+                );
+            }
+            "fail" => {
+                assert_eq!(report["verdict"], "fail", "{file}: {report:#}");
+                assert_eq!(code, Some(1), "{file}");
+            }
+            _ => assert!(code == Some(0) || code == Some(1), "{file}"),
+        }
+        let kinds: Vec<&str> = report["findings"]
+            .as_array()
+            .expect("findings array")
+            .iter()
+            .filter_map(|f| f["kind"].as_str())
+            .collect();
+        for want in cols
+            .get(2)
+            .filter(|k| **k != "-")
+            .into_iter()
+            .flat_map(|k| k.split(','))
+        {
+            assert!(
+                kinds.contains(&want.trim()),
+                "{file}: no {want} in {kinds:?}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 25, "only {checked} rows");
+}
+
+#[test]
+fn human_output_names_images_and_problems() {
+    let good = corpus().join("good/containerd-export.tar");
+    let out = airlock(&["verify", good.to_str().expect("utf-8")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("localhost/airlock/app:1.0"), "{text}");
+    assert!(text.contains("VERIFIED"), "{text}");
+    assert!(text.contains("matches"), "{text}");
+
+    let bad = corpus().join("bad/truncated-mid-layer.tar");
+    let out = airlock(&["verify", bad.to_str().expect("utf-8")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("FAILED"), "{text}");
+    assert!(
+        text.contains("truncated") && text.contains("@ byte 619670"),
+        "{text}"
+    );
+
+    let out = airlock(&["inspect", good.to_str().expect("utf-8")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("UNPACKED") && text.contains("linux/amd64"),
+        "{text}"
+    );
+}
+
+#[test]
+fn recorded_hash_from_flag_and_certutil_files() {
+    let bundle = corpus().join("good/skopeo-docker-archive.tar");
+    let b = bundle.to_str().expect("utf-8");
+    let zero = "0".repeat(64);
+    let out = airlock(&["verify", "--json", "--sha256", &zero, b]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    assert_eq!(report["findings"][0]["kind"], "file-digest-mismatch");
+    assert_eq!(report["findings"][0]["expected"], zero);
+
+    for sums in ["certutil.txt", "certutil-old.txt"] {
+        let sums = corpus().join(format!("good/skopeo-docker-archive.tar.{sums}"));
+        let out = airlock(&[
+            "verify",
+            "--json",
+            "--sums",
+            sums.to_str().expect("utf-8"),
+            b,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", sums.display());
+        assert_eq!(json(&out)["bundle"]["sha256_matches"], true);
+
+        let out = airlock(&["check", sums.to_str().expect("utf-8")]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).ends_with(": OK\n"));
+    }
+
+    let out = airlock(&["verify", "--sha256", "xyz", b]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad --sha256 is a usage error"
+    );
+    let out = airlock(&["verify", "/nonexistent/bundle.tar"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/bundle.tar"));
+}
+
+#[test]
+fn hash_and_check_agree_with_sha256sum_files() {
+    let dir = corpus().join("good");
+    let file = dir.join("podman-oci-archive.tar");
+    let out = airlock(&["hash", file.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(0));
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    let recorded =
+        std::fs::read_to_string(dir.join("podman-oci-archive.tar.sha256")).expect("sidecar");
+    assert_eq!(
+        line.split_whitespace().next(),
+        recorded.split_whitespace().next()
+    );
+
+    let tmp = std::env::temp_dir().join(format!("airlock-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    let copy = tmp.join("b.tar");
+    std::fs::copy(&file, &copy).expect("copy");
+    let hex = line.split_whitespace().next().expect("hex").to_owned();
+    let sums = tmp.join("SHA256SUMS");
+    std::fs::write(&sums, format!("{hex}  b.tar\n")).expect("write");
+    let out = airlock(&["check", sums.to_str().expect("utf-8")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let mut tampered = std::fs::read(&copy).expect("read");
+    tampered[100] ^= 1;
+    std::fs::write(&copy, tampered).expect("write");
+    let out = airlock(&["check", sums.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("b.tar: FAILED"));
+    let _ = std::fs::remove_dir_all(&tmp);
+}

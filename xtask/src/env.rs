@@ -1,0 +1,134 @@
+//! Locating things and running commands, installing what is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// The shared test corpus: `$AIRLOCK_CORPUS`, else `../shared/corpus` beside the checkout.
+pub fn corpus_dir() -> Result<PathBuf, String> {
+    let dir = std::env::var_os("AIRLOCK_CORPUS")
+        .map_or_else(|| root().join("../shared/corpus"), PathBuf::from);
+    if dir.join("expected.tsv").is_file() {
+        Ok(dir)
+    } else {
+        Err(format!(
+            "the test corpus is not at {} (set AIRLOCK_CORPUS)",
+            dir.display()
+        ))
+    }
+}
+
+pub fn release_binary(name: &str) -> PathBuf {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    target.join("release").join(name)
+}
+
+pub fn cargo<const N: usize>(args: [&str; N]) -> Command {
+    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.args(args).current_dir(root());
+    c
+}
+
+/// A named step and the exit status it must end with.
+pub struct Step {
+    name: String,
+    status: i32,
+}
+
+impl Step {
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            status: 0,
+        }
+    }
+
+    pub fn expect_status(mut self, status: i32) -> Self {
+        self.status = status;
+        self
+    }
+}
+
+pub fn run(mut command: Command, step: Step) -> Result<(), String> {
+    println!("\n==> {}", step.name);
+    let status = command.status().map_err(|e| {
+        format!(
+            "{}: cannot start {:?}: {e}",
+            step.name,
+            command.get_program()
+        )
+    })?;
+    if status.code() == Some(step.status) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: exited with {status}, expected {}",
+            step.name, step.status
+        ))
+    }
+}
+
+fn succeeds(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// rustfmt, clippy and the wasm target, installed through rustup when missing.
+pub fn ensure_rust_tools() -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup is needed: {e}"))?;
+    if !String::from_utf8_lossy(&installed.stdout).contains("wasm32-unknown-unknown") {
+        let mut c = Command::new("rustup");
+        c.args(["target", "add", "wasm32-unknown-unknown"]);
+        run(c, Step::new("install the wasm32-unknown-unknown target"))?;
+    }
+    for (component, probe) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
+        if !succeeds("cargo", &[probe, "--version"]) {
+            let mut c = Command::new("rustup");
+            c.args(["component", "add", component]);
+            run(c, Step::new(&format!("install {component}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Installs Debian packages that provide `programs` when any is missing.
+pub fn ensure_debian_tools(programs: &[(&str, &str)]) -> Result<(), String> {
+    let missing: Vec<&str> = programs
+        .iter()
+        .filter(|(program, _)| {
+            if program.starts_with('/') {
+                !Path::new(program).is_file()
+            } else {
+                !succeeds("sh", &["-c", &format!("command -v {program}")])
+            }
+        })
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut update = Command::new("apt-get");
+    update.arg("update").arg("-qq");
+    run(update, Step::new("apt-get update"))?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(
+        install,
+        Step::new(&format!("install {}", missing.join(" "))),
+    )
+}

@@ -132,3 +132,18 @@ pub fn ensure_debian_tools(programs: &[(&str, &str)]) -> Result<(), String> {
         Step::new(&format!("install {}", missing.join(" "))),
     )
 }
+
+/// The npm packages in package.json (wasm-opt, playwright-core), installed
+/// from package-lock.json when missing.
+pub fn ensure_npm() -> Result<(), String> {
+    if root().join("node_modules/.bin/wasm-opt").is_file()
+        && root().join("node_modules/playwright-core").is_dir()
+    {
+        return Ok(());
+    }
+    ensure_debian_tools(&[("npm", "npm")])?;
+    let mut ci = Command::new("npm");
+    ci.args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(root());
+    run(ci, Step::new("npm ci (wasm-opt, playwright-core)"))
+}

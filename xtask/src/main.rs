@@ -2,7 +2,8 @@
 //! README, CI and a developer run exactly the same steps.
 //!
 //! Tasks:
-//!   demo          build the CLI and verify + inspect a real bundle from the corpus
+//!   demo          build the CLI and the page, verify + inspect a real bundle from the corpus
+//!   page          build the approver's page: dist/web/ and dist/airlock.html
 //!   test          everything CI checks: fmt, clippy, wasm build, unit/corpus tests,
 //!                 and a generated 2 GiB bundle verified with flat memory
 //!   big [GIB]     verify a generated bundle of GIB GiB (default 2) and print
@@ -10,6 +11,7 @@
 
 mod big;
 mod env;
+mod page;
 
 use std::process::ExitCode;
 
@@ -19,13 +21,14 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(),
+        Some("page") => build_page().map(|_| ()),
         Some("test") => test(),
         Some("big") => {
             let gib = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2);
             big::report(gib).map(|_| ())
         }
         _ => {
-            eprintln!("usage: cargo xtask <demo | test | big [GIB]>");
+            eprintln!("usage: cargo xtask <demo | page | test | big [GIB]>");
             return ExitCode::from(2);
         }
     };
@@ -64,8 +67,22 @@ fn demo() -> Result<(), String> {
         refuse,
         Step::new("airlock verify on a bad bundle (must fail)").expect_status(1),
     )?;
+    let page = build_page()?;
     println!("\nThe CLI is at {}", airlock.display());
+    println!(
+        "The page is at {} (open it from disk) and {}/ (for a web server)",
+        page.single.display(),
+        page.dir.display()
+    );
     Ok(())
+}
+
+/// Builds the page into `dist/` and says where it is and what it hashes to.
+fn build_page() -> Result<page::Page, String> {
+    let root = env::root();
+    let page = page::build(&root.join("dist"), &root.join("target/page"))?;
+    println!("\n{}  {}", page.single_sha256, page.single.display());
+    Ok(page)
 }
 
 /// Everything CI checks, in the order that fails fastest.

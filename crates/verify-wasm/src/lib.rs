@@ -1,0 +1,124 @@
+//! The web page's handle on [`verify_core`]: a verifier and a whole-file
+//! hasher that JavaScript feeds with `Uint8Array` chunks, and the sums-file
+//! parser. Reports cross as JSON text so the page sees exactly the shape
+//! `airlock verify --json` prints.
+
+use wasm_bindgen::prelude::*;
+
+use verify_core::{FileHasher, Options, Sha256, Verifier, sums};
+
+/// A verification in progress.
+#[wasm_bindgen]
+pub struct BundleVerifier {
+    inner: Option<Verifier>,
+}
+
+#[wasm_bindgen]
+impl BundleVerifier {
+    /// `expected_sha256`: the recorded hash (64 hex digits), if any.
+    /// `hash_file`: false when another worker hashes the whole file.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        expected_sha256: Option<String>,
+        hash_file: bool,
+    ) -> Result<BundleVerifier, JsError> {
+        let expected_sha256 = expected_sha256
+            .as_deref()
+            .map(|hex| Sha256::from_hex(hex.trim()))
+            .transpose()
+            .map_err(|e| JsError::new(&format!("recorded SHA-256: {e}")))?;
+        Ok(Self {
+            inner: Some(Verifier::new(Options {
+                expected_sha256,
+                hash_file,
+                ..Options::default()
+            })),
+        })
+    }
+
+    /// Feeds the next piece of the bundle.
+    pub fn update(&mut self, chunk: &[u8]) -> Result<(), JsError> {
+        self.verifier()?.update(chunk);
+        Ok(())
+    }
+
+    /// Bytes fed so far.
+    #[wasm_bindgen(js_name = bytesFed)]
+    pub fn bytes_fed(&self) -> f64 {
+        // Exact up to 2^53 bytes (8 PiB).
+        self.inner.as_ref().map_or(0.0, |v| v.bytes_fed() as f64)
+    }
+
+    /// Ends the stream; returns the report as JSON text.
+    pub fn finish(&mut self) -> Result<String, JsError> {
+        let report = self.take()?.finish();
+        to_json(&report)
+    }
+
+    /// Ends the stream with a whole-file hash computed by another worker.
+    #[wasm_bindgen(js_name = finishWithFileSha256)]
+    pub fn finish_with_file_sha256(&mut self, hex: &str) -> Result<String, JsError> {
+        let sha = Sha256::from_hex(hex).map_err(|e| JsError::new(&format!("file SHA-256: {e}")))?;
+        let report = self.take()?.finish_with_file_sha256(sha);
+        to_json(&report)
+    }
+
+    fn verifier(&mut self) -> Result<&mut Verifier, JsError> {
+        self.inner.as_mut().ok_or_else(finished)
+    }
+
+    fn take(&mut self) -> Result<Verifier, JsError> {
+        self.inner.take().ok_or_else(finished)
+    }
+}
+
+fn finished() -> JsError {
+    JsError::new("this verification has already finished")
+}
+
+fn to_json(report: &verify_core::Report) -> Result<String, JsError> {
+    serde_json::to_string(report).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// SHA-256 of a whole file, for the second worker.
+#[wasm_bindgen]
+pub struct WholeFileHasher {
+    inner: Option<FileHasher>,
+}
+
+impl Default for WholeFileHasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[wasm_bindgen]
+impl WholeFileHasher {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> WholeFileHasher {
+        Self {
+            inner: Some(FileHasher::new()),
+        }
+    }
+
+    pub fn update(&mut self, chunk: &[u8]) -> Result<(), JsError> {
+        self.inner.as_mut().ok_or_else(finished)?.update(chunk);
+        Ok(())
+    }
+
+    /// The digest as 64 lower-case hex digits.
+    pub fn finish(&mut self) -> Result<String, JsError> {
+        Ok(self.inner.take().ok_or_else(finished)?.finish().to_hex())
+    }
+}
+
+/// The recorded SHA-256 for `file_name` in a sums file (sha256sum output,
+/// SHA256SUMS, certutil text in UTF-8 or UTF-16). Throws with the parser's
+/// message when the text is not a sums file or names no hash for the file.
+#[wasm_bindgen(js_name = recordedSha256)]
+pub fn recorded_sha256(text: &[u8], file_name: &str) -> Result<String, JsError> {
+    let parsed = sums::parse(text).map_err(|e| JsError::new(&e.to_string()))?;
+    sums::find_for(&parsed, file_name)
+        .map(|s| s.sha256.to_hex())
+        .ok_or_else(|| JsError::new(&format!("no SHA-256 recorded for `{file_name}`")))
+}

@@ -1,0 +1,333 @@
+// The approver's page: picks the bundle and the recorded hash, runs the two
+// workers, and shows the report. All verification happens in verify-core
+// (in the workers); this file only reads inputs and renders results.
+"use strict";
+
+/* global AIRLOCK_STRINGS, AIRLOCK_KINDS */
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  let lang = pickLanguage();
+  let running = null; // { workers, file, started }
+  let lastReport = null;
+  let lastFileName = "";
+  let sumsFile = null;
+
+  function pickLanguage() {
+    const saved = safeStorage("airlock-lang");
+    if (saved === "ko" || saved === "en") return saved;
+    const langs = navigator.languages || [navigator.language || "en"];
+    return langs.some((l) => String(l).toLowerCase().startsWith("ko")) ? "ko" : "en";
+  }
+
+  function safeStorage(key, value) {
+    try {
+      if (value === undefined) return localStorage.getItem(key);
+      localStorage.setItem(key, value);
+    } catch {
+      // file:// pages may have no storage; the choice then lasts this visit.
+    }
+    return null;
+  }
+
+  const t = (key) => AIRLOCK_STRINGS[lang][key] || AIRLOCK_STRINGS.en[key] || key;
+  const kindText = (kind) => AIRLOCK_KINDS[lang][kind] || kind;
+
+  function applyLanguage() {
+    document.documentElement.lang = lang;
+    document.title = t("title");
+    for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+    for (const b of document.querySelectorAll("[data-lang]")) b.setAttribute("aria-pressed", String(b.dataset.lang === lang));
+    if (lastReport) render(lastReport);
+  }
+
+  function size(bytes) {
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let v = bytes;
+    let u = 0;
+    while (v >= 1024 && u < units.length - 1) {
+      v /= 1024;
+      u++;
+    }
+    return u === 0 ? `${bytes} B` : `${v.toFixed(1)} ${units[u]}`;
+  }
+
+  function duration(seconds) {
+    if (!isFinite(seconds) || seconds < 0) return "–";
+    const s = Math.round(seconds);
+    const m = Math.floor(s / 60);
+    return `${m}:${String(s % 60).padStart(2, "0")}`;
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else node.setAttribute(k, v);
+    }
+    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    return node;
+  }
+
+  // --- workers --------------------------------------------------------------
+
+  function makeWorker() {
+    const inline = $("airlock-worker");
+    if (inline) {
+      // Single-file build: Chromium refuses file:// worker scripts, so the
+      // worker's source travels inside the page and starts from a Blob URL.
+      const url = URL.createObjectURL(new Blob([inline.textContent], { type: "text/javascript" }));
+      const w = new Worker(url);
+      URL.revokeObjectURL(url);
+      return w;
+    }
+    return new Worker("worker.js");
+  }
+
+  async function start() {
+    const file = $("bundle").files[0];
+    if (!file) return;
+    cancel(false);
+    lastReport = null;
+    lastFileName = file.name;
+    delete document.body.dataset.verdict;
+    window.airlockReport = undefined;
+    $("result").hidden = true;
+    $("problem").hidden = true;
+    $("progress").hidden = false;
+    setProgress(0, file.size, 0);
+
+    let sums = null;
+    let sumsName = "";
+    const sumsPick = $("sums").files[0] || sumsFile;
+    if (sumsPick) {
+      sums = await sumsPick.arrayBuffer();
+      sumsName = sumsPick.name;
+    }
+    const verifyWorker = makeWorker();
+    const hashWorker = makeWorker();
+    const channel = new MessageChannel();
+    running = { workers: [verifyWorker, hashWorker], file, started: performance.now() };
+    const mine = running;
+    const fail = (message) => {
+      if (running !== mine) return;
+      cancel(false);
+      showProblem(message);
+    };
+    verifyWorker.onerror = (e) => fail(`${t("failed_to_start")}: ${e.message || e}`);
+    hashWorker.onerror = verifyWorker.onerror;
+    verifyWorker.onmessage = (event) => {
+      if (running !== mine) return;
+      const msg = event.data;
+      if (msg.type === "progress") {
+        setProgress(msg.bytes, msg.total, msg.elapsedMs);
+        document.body.dataset.wasmBytes = String(msg.wasmBytes || 0);
+      } else if (msg.type === "report") {
+        const report = JSON.parse(msg.json);
+        cancel(false);
+        finished(report, msg.elapsedMs);
+      } else if (msg.type === "sums-error") {
+        fail(`${t("sums_problem")} (${msg.source || t("paste_label")}): ${msg.message}`);
+      } else if (msg.type === "error") {
+        fail(`${t("failed_to_start")}: ${msg.message}`);
+      }
+    };
+    hashWorker.postMessage({ role: "hash", port: channel.port1 }, [channel.port1]);
+    const transfer = [channel.port2];
+    if (sums) transfer.push(sums);
+    verifyWorker.postMessage(
+      { role: "verify", file, sums, sumsName, pasted: $("sha256").value, hashPort: channel.port2 },
+      transfer,
+    );
+  }
+
+  function cancel(userAsked) {
+    if (!running) return;
+    for (const w of running.workers) w.terminate();
+    running = null;
+    $("progress").hidden = true;
+    if (userAsked) showProblem(t("cancelled"));
+  }
+
+  function setProgress(bytes, total, elapsedMs) {
+    const fraction = total > 0 ? bytes / total : 1;
+    $("bar").value = fraction;
+    const secs = elapsedMs / 1000;
+    const rate = secs > 0 ? bytes / secs : 0;
+    const eta = rate > 0 ? (total - bytes) / rate : NaN;
+    $("progress-text").textContent =
+      `${t("reading")} ${size(bytes)} / ${size(total)} · ${size(rate)}/s · ${t("eta")} ${duration(eta)}`;
+  }
+
+  function showProblem(message) {
+    $("problem").hidden = false;
+    $("problem").textContent = message;
+  }
+
+  function finished(report, elapsedMs) {
+    lastReport = report;
+    window.airlockReport = report;
+    document.body.dataset.elapsedMs = String(Math.round(elapsedMs || 0));
+    render(report);
+    document.body.dataset.verdict = report.verdict;
+  }
+
+  // --- rendering --------------------------------------------------------------
+
+  function render(report) {
+    const ok = report.verdict === "ok";
+    $("result").hidden = false;
+    const verdict = $("verdict");
+    verdict.className = ok ? "verdict ok" : "verdict fail";
+    verdict.replaceChildren(
+      el("div", { class: "verdict-title" }, ok ? t("verdict_ok") : t("verdict_fail")),
+      el("div", { class: "verdict-detail" }, ok ? t("verdict_ok_detail") : t("verdict_fail_detail")),
+    );
+
+    const b = report.bundle;
+    let recorded = t("recorded_none");
+    if (b.sha256_matches === true) recorded = `${t("recorded_match")} (${b.expected_sha256})`;
+    if (b.sha256_matches === false) recorded = `${t("recorded_mismatch")}: ${b.expected_sha256}`;
+    const rows = [
+      [t("bundle"), lastFileName],
+      [t("size"), `${size(b.size)} (${b.size.toLocaleString()} B)`],
+      [t("sha256"), b.sha256 || ""],
+      [t("recorded"), recorded],
+      [t("format"), `${b.format}${b.compression !== "none" ? ", " + b.compression : ""}`],
+      [t("entries"), String(b.entries)],
+    ];
+    $("summary").replaceChildren(
+      ...rows.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", { class: k === t("sha256") ? "mono" : "" }, v))),
+    );
+
+    $("images").replaceChildren(...report.images.map(renderImage));
+    $("images-empty").hidden = report.images.length > 0;
+
+    const list = $("findings");
+    list.replaceChildren(...report.findings.map(renderFinding));
+    $("findings-empty").hidden = report.findings.length > 0;
+  }
+
+  function renderImage(image) {
+    const tags = image.repo_tags.length ? image.repo_tags.join(", ") : t("untagged");
+    const total = image.layers.reduce((n, l) => n + (l.size || 0), 0);
+    const layers = el(
+      "table",
+      { class: "layers" },
+      el(
+        "tr",
+        {},
+        el("th", {}, "#"),
+        el("th", {}, t("layer_digest")),
+        el("th", {}, t("media_type")),
+        el("th", {}, t("size")),
+        el("th", {}, t("unpacked")),
+      ),
+      ...image.layers.map((l, i) =>
+        el(
+          "tr",
+          {},
+          el("td", {}, i + 1),
+          el("td", { class: "mono", title: l.digest || "" }, (l.digest || "").slice(0, 12)),
+          el("td", {}, l.media_type.split(".").pop()),
+          el("td", {}, l.size != null ? size(l.size) : "?"),
+          el("td", {}, l.uncompressed_size != null ? size(l.uncompressed_size) : "?"),
+        ),
+      ),
+    );
+    return el(
+      "section",
+      { class: "image" },
+      el("h3", {}, tags),
+      el(
+        "p",
+        { class: "meta" },
+        `${t("platform")}: ${image.platform || "?"} · ${t("image_id")}: `,
+        el("span", { class: "mono" }, (image.config_digest || "").replace("sha256:", "").slice(0, 12)),
+        ` · ${t("layers")}: ${image.layers.length} · ${size(total)}`,
+        image.created ? ` · ${t("created")}: ${image.created}` : "",
+      ),
+      layers,
+    );
+  }
+
+  function renderFinding(f) {
+    const item = el(
+      "li",
+      { class: `finding ${f.severity}`, "data-kind": f.kind },
+      el("span", { class: "badge" }, t(f.severity)),
+      el("strong", {}, kindText(f.kind)),
+      el("code", { class: "kind" }, f.kind),
+      el("div", { class: "message" }, f.message),
+    );
+    const where = [];
+    if (f.entry) where.push([t("entry"), f.entry]);
+    if (f.offset != null) where.push([t("offset"), f.offset.toLocaleString()]);
+    if (f.expected != null) where.push([t("expected"), f.expected]);
+    if (f.found != null) where.push([t("found"), f.found]);
+    if (where.length) {
+      item.append(el("dl", {}, ...where.flatMap(([k, v]) => [el("dt", {}, k), el("dd", { class: "mono" }, v)])));
+    }
+    return item;
+  }
+
+  function saveJson() {
+    if (!lastReport) return;
+    const blob = new Blob([JSON.stringify(lastReport, null, 2) + "\n"], { type: "application/json" });
+    const a = el("a", { href: URL.createObjectURL(blob), download: `${lastFileName || "bundle"}.airlock.json` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }
+
+  // --- wiring -----------------------------------------------------------------
+
+  function isSumsName(name) {
+    return /(\.sha256(sum)?|\.txt|SHA256SUMS)$/i.test(name);
+  }
+
+  function wire() {
+    $("bundle").addEventListener("change", start);
+    $("sums").addEventListener("change", () => {
+      sumsFile = null;
+      if ($("bundle").files[0]) start();
+    });
+    $("sha256").addEventListener("change", () => {
+      if ($("bundle").files[0]) start();
+    });
+    $("cancel").addEventListener("click", () => cancel(true));
+    $("save-json").addEventListener("click", saveJson);
+    $("print").addEventListener("click", () => window.print());
+    for (const b of document.querySelectorAll("[data-lang]")) {
+      b.addEventListener("click", () => {
+        lang = b.dataset.lang;
+        safeStorage("airlock-lang", lang);
+        applyLanguage();
+      });
+    }
+    const zone = $("drop");
+    zone.addEventListener("dragover", (e) => {
+      e.preventDefault();
+      zone.classList.add("over");
+    });
+    zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+    zone.addEventListener("drop", (e) => {
+      e.preventDefault();
+      zone.classList.remove("over");
+      const files = [...e.dataTransfer.files];
+      const sums = files.find((f) => isSumsName(f.name));
+      const bundle = files.find((f) => f !== sums);
+      if (sums) sumsFile = sums;
+      if (bundle) {
+        const dt = new DataTransfer();
+        dt.items.add(bundle);
+        $("bundle").files = dt.files;
+        start();
+      }
+    });
+  }
+
+  wire();
+  applyLanguage();
+})();

@@ -1,0 +1,135 @@
+// The page's worker. The build prepends wasm-bindgen's glue (which defines
+// `wasm_bindgen`) and `AIRLOCK_WASM_BASE64`, so the worker never fetches
+// anything: the page's CSP forbids every connection.
+//
+// Two instances run per check. The "verify" worker reads the File once,
+// feeds verify-core, and hands a copy of every chunk to the "hash" worker,
+// which computes the whole-file SHA-256 on the other core.
+"use strict";
+
+/* global wasm_bindgen, AIRLOCK_WASM_BASE64 */
+
+// Chunks handed to the hash worker and not yet acknowledged; past this the
+// reader waits, so memory stays flat when hashing is the slower side.
+const MAX_IN_FLIGHT = 8;
+const PROGRESS_EVERY_MS = 100;
+
+let ready = null;
+let wasmMemory = null;
+
+function loadWasm() {
+  if (!ready) {
+    const text = atob(AIRLOCK_WASM_BASE64);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    const exports = wasm_bindgen.initSync({ module: bytes });
+    wasmMemory = exports.memory;
+    ready = wasm_bindgen;
+  }
+  return ready;
+}
+
+// --- hash role ------------------------------------------------------------
+
+function runHash(port) {
+  const { WholeFileHasher } = loadWasm();
+  const hasher = new WholeFileHasher();
+  port.onmessage = (event) => {
+    const msg = event.data;
+    if (msg.chunk) {
+      hasher.update(new Uint8Array(msg.chunk));
+      port.postMessage({ ack: true });
+    } else if (msg.end) {
+      port.postMessage({ sha256: hasher.finish() });
+    }
+  };
+}
+
+// --- verify role ----------------------------------------------------------
+
+async function runVerify({ file, sums, sumsName, pasted, hashPort }) {
+  const airlock = loadWasm();
+  let expected = null;
+  try {
+    if (sums) {
+      expected = airlock.recordedSha256(new Uint8Array(sums), file.name);
+    } else if (pasted && pasted.trim()) {
+      expected = airlock.recordedSha256(new TextEncoder().encode(pasted), file.name);
+    }
+  } catch (e) {
+    postMessage({ type: "sums-error", message: String(e && e.message ? e.message : e), source: sumsName || "" });
+    return;
+  }
+
+  const verifier = new airlock.BundleVerifier(expected, !hashPort);
+  let inFlight = 0;
+  let wake = null;
+  let hashDone = null;
+  const hashResult = new Promise((resolve) => (hashDone = resolve));
+  if (hashPort) {
+    hashPort.onmessage = (event) => {
+      if (event.data.ack) {
+        inFlight--;
+        if (wake) {
+          const w = wake;
+          wake = null;
+          w();
+        }
+      } else if (event.data.sha256) {
+        hashDone(event.data.sha256);
+      }
+    };
+  }
+
+  const started = performance.now();
+  let lastProgress = 0;
+  let done = 0;
+  const reader = file.stream().getReader();
+  for (;;) {
+    const { value, done: end } = await reader.read();
+    if (end) break;
+    if (hashPort) {
+      while (inFlight >= MAX_IN_FLIGHT) await new Promise((resolve) => (wake = resolve));
+      const copy = value.slice();
+      inFlight++;
+      hashPort.postMessage({ chunk: copy.buffer }, [copy.buffer]);
+    }
+    verifier.update(value);
+    done += value.length;
+    const now = performance.now();
+    if (now - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = now;
+      postMessage({ type: "progress", bytes: done, total: file.size, elapsedMs: now - started, wasmBytes: memoryBytes() });
+    }
+  }
+
+  let json;
+  if (hashPort) {
+    hashPort.postMessage({ end: true });
+    json = verifier.finishWithFileSha256(await hashResult);
+  } else {
+    json = verifier.finish();
+  }
+  const elapsedMs = performance.now() - started;
+  postMessage({ type: "progress", bytes: done, total: file.size, elapsedMs, wasmBytes: memoryBytes() });
+  postMessage({ type: "report", json, elapsedMs });
+}
+
+// Size of this worker's wasm linear memory: the part of its heap that
+// could grow with the bundle if anything were buffered.
+function memoryBytes() {
+  return wasmMemory ? wasmMemory.buffer.byteLength : 0;
+}
+
+onmessage = (event) => {
+  const msg = event.data;
+  try {
+    if (msg.role === "hash") {
+      runHash(msg.port);
+    } else if (msg.role === "verify") {
+      runVerify(msg).catch((e) => postMessage({ type: "error", message: String(e && e.message ? e.message : e) }));
+    }
+  } catch (e) {
+    postMessage({ type: "error", message: String(e && e.message ? e.message : e) });
+  }
+};

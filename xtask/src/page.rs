@@ -1,0 +1,186 @@
+//! Builds the approver's page from `web/` and `crates/verify-wasm`:
+//!
+//! - `dist/web/`: a static directory for an intranet web server;
+//! - `dist/airlock.html`: one self-contained file that works from `file://`
+//!   (a USB stick), with the worker and the wasm inlined.
+//!
+//! Both carry a Content-Security-Policy that allows no connection at all;
+//! the wasm travels inside the worker script as base64 so nothing is fetched.
+//! The build is reproducible: same source and toolchain, same bytes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine as _;
+use sha2::{Digest as _, Sha256};
+
+use crate::env::{self, Step, run};
+
+pub struct Page {
+    pub dir: PathBuf,
+    pub single: PathBuf,
+    pub single_sha256: String,
+}
+
+/// Builds both forms of the page into `out` (normally `dist/`), compiling
+/// the wasm in `target_dir`.
+pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
+    ensure_tools()?;
+    let root = env::root();
+    let target_arg = target_dir.display().to_string();
+    let mut cargo = env::cargo([
+        "build",
+        "--release",
+        "-p",
+        "verify-wasm",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--target-dir",
+        &target_arg,
+    ]);
+    // Absolute paths would otherwise end up in panic messages inside the wasm.
+    let home = std::env::var("HOME").unwrap_or_default();
+    cargo.env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+        format!(
+            "-C target-feature=+simd128 --remap-path-prefix={home}/.cargo/registry/src/=/registry/ \
+             --remap-path-prefix={}/=/airlock/",
+            root.display()
+        ),
+    );
+    run(cargo, Step::new("build verify-wasm (release, wasm32)"))?;
+
+    let raw = target_dir.join("wasm32-unknown-unknown/release/verify_wasm.wasm");
+    let bindgen_dir = target_dir.join("page-bindgen");
+    let mut bindgen = Command::new("wasm-bindgen");
+    bindgen
+        .args(["--target", "no-modules", "--no-typescript", "--out-dir"])
+        .arg(&bindgen_dir)
+        .arg(&raw);
+    run(bindgen, Step::new("wasm-bindgen --target no-modules"))?;
+
+    let optimized = bindgen_dir.join("verify_wasm_opt.wasm");
+    let mut opt = Command::new(root.join("node_modules/.bin/wasm-opt"));
+    opt.args(["-O3", "--strip-debug", "--strip-producers"])
+        .arg(bindgen_dir.join("verify_wasm_bg.wasm"))
+        .arg("-o")
+        .arg(&optimized);
+    run(opt, Step::new("wasm-opt -O3"))?;
+
+    let web = root.join("web");
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let glue = read(&bindgen_dir.join("verify_wasm.js"))?;
+    let wasm = std::fs::read(&optimized).map_err(|e| e.to_string())?;
+    let worker = format!(
+        "{glue}\nconst AIRLOCK_WASM_BASE64 = \"{}\";\n{}",
+        base64::engine::general_purpose::STANDARD.encode(&wasm),
+        read(&web.join("worker.js"))?
+    );
+    let template = read(&web.join("index.html"))?;
+    let css = read(&web.join("style.css"))?;
+    let app = format!(
+        "{}\n{}",
+        read(&web.join("i18n.js"))?,
+        read(&web.join("app.js"))?
+    );
+
+    // The static directory: separate files, served by any web server.
+    let dir = out.join("web");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let csp = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; \
+               style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
+    let html = template
+        .replace("{{CSP}}", csp)
+        .replace("{{STYLE}}", "<link rel=\"stylesheet\" href=\"style.css\">")
+        .replace("{{WORKER}}", "")
+        .replace("{{SCRIPTS}}", "<script src=\"app.js\"></script>");
+    for (name, text) in [
+        ("index.html", html.as_str()),
+        ("style.css", css.as_str()),
+        ("app.js", app.as_str()),
+        ("worker.js", worker.as_str()),
+    ] {
+        write(&dir.join(name), text.as_bytes())?;
+    }
+
+    // The single file: the worker rides in a non-executed script element and
+    // starts from a Blob URL; inline script and style are allowed by hash only.
+    if worker.contains("</script") || app.contains("</script") {
+        return Err("a script contains `</script`, which would end its inline element".into());
+    }
+    let csp = format!(
+        "default-src 'none'; script-src '{}' 'wasm-unsafe-eval'; worker-src blob:; style-src '{}'; \
+         img-src data:; base-uri 'none'; form-action 'none'",
+        csp_hash(&app),
+        csp_hash(&css)
+    );
+    let single_html = template
+        .replace("{{CSP}}", &csp)
+        .replace("{{STYLE}}", &format!("<style>{css}</style>"))
+        .replace(
+            "{{WORKER}}",
+            &format!("<script type=\"text/plain\" id=\"airlock-worker\">{worker}</script>"),
+        )
+        .replace("{{SCRIPTS}}", &format!("<script>{app}</script>"));
+    let single = out.join("airlock.html");
+    write(&single, single_html.as_bytes())?;
+    let single_sha256 = hex(&Sha256::digest(single_html.as_bytes()));
+    write(
+        &out.join("airlock.html.sha256"),
+        format!("{single_sha256}  airlock.html\n").as_bytes(),
+    )?;
+    Ok(Page {
+        dir,
+        single,
+        single_sha256,
+    })
+}
+
+fn csp_hash(text: &str) -> String {
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
+    )
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// wasm-bindgen-cli at exactly the version in Cargo.lock, and the npm tools.
+fn ensure_tools() -> Result<(), String> {
+    env::ensure_rust_tools()?;
+    let version = locked_version("wasm-bindgen")?;
+    let have = Command::new("wasm-bindgen")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    if have != format!("wasm-bindgen {version}") {
+        let mut install = Command::new("cargo");
+        // --locked fails here: one locked dependency is missing from the registry.
+        install.args(["install", "wasm-bindgen-cli", "--version", &version]);
+        run(
+            install,
+            Step::new(&format!("install wasm-bindgen-cli {version}")),
+        )?;
+    }
+    env::ensure_npm()
+}
+
+/// The version of a package as Cargo.lock pins it.
+fn locked_version(package: &str) -> Result<String, String> {
+    let lock =
+        std::fs::read_to_string(env::root().join("Cargo.lock")).map_err(|e| e.to_string())?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .ok_or_else(|| format!("{package} is not in Cargo.lock"))?
+        + needle.len();
+    let end = lock[start..].find('"').ok_or("malformed Cargo.lock")? + start;
+    Ok(lock[start..end].to_owned())
+}

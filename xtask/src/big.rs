@@ -20,6 +20,8 @@ pub struct Measured {
 
 pub struct Stats {
     pub airlock_peak_rss_mib: f64,
+    /// The generated bundle, for other tests to reuse.
+    pub bundle: PathBuf,
 }
 
 /// Generates (or reuses) a GIB-GiB bundle and measures it.
@@ -106,6 +108,7 @@ pub fn report(gib: u32) -> Result<Stats, String> {
     }
     Ok(Stats {
         airlock_peak_rss_mib: results[0].1.peak_rss_mib,
+        bundle,
     })
 }
 

@@ -103,13 +103,14 @@ pub fn ensure_rust_tools() -> Result<(), String> {
     Ok(())
 }
 
-/// Installs Debian packages that provide `programs` when any is missing.
+/// Installs the Debian packages that provide `programs` (names on PATH, or
+/// absolute paths of files or directories) when any is missing.
 pub fn ensure_debian_tools(programs: &[(&str, &str)]) -> Result<(), String> {
     let missing: Vec<&str> = programs
         .iter()
         .filter(|(program, _)| {
             if program.starts_with('/') {
-                !Path::new(program).is_file()
+                !Path::new(program).exists()
             } else {
                 !succeeds("sh", &["-c", &format!("command -v {program}")])
             }

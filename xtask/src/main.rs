@@ -129,6 +129,59 @@ fn test() -> Result<(), String> {
             big::RSS_LIMIT_MIB
         ));
     }
+    page_tests(&stats.bundle)?;
     println!("all checks passed");
     Ok(())
+}
+
+/// The page: the wasm face under wasm-bindgen-test, a reproducible build,
+/// and the real page in Chromium.
+fn page_tests(big_bundle: &std::path::Path) -> Result<(), String> {
+    let page = build_page()?;
+    let mut face = cargo([
+        "test",
+        "-p",
+        "verify-wasm",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]);
+    face.env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+        "wasm-bindgen-test-runner",
+    );
+    run(
+        face,
+        Step::new("verify-wasm under wasm-bindgen-test (Node)"),
+    )?;
+
+    let root = env::root();
+    let again = page::build(
+        &root.join("target/page-repro/dist"),
+        &root.join("target/page-repro"),
+    )?;
+    if again.single_sha256 != page.single_sha256 {
+        return Err(format!(
+            "the page build is not reproducible: {} then {}",
+            page.single_sha256, again.single_sha256
+        ));
+    }
+    println!(
+        "\nreproducible: two builds of airlock.html are both {}",
+        page.single_sha256
+    );
+
+    env::ensure_debian_tools(&[
+        ("/usr/bin/chromium", "chromium"),
+        ("/usr/bin/chromedriver", "chromium-driver"),
+        ("/usr/share/fonts/truetype/nanum", "fonts-nanum"),
+    ])?;
+    let mut node = std::process::Command::new("node");
+    node.args(["--test", "--test-concurrency=1", "tests/browser/"])
+        .current_dir(&root)
+        .env("AIRLOCK_DIST", root.join("dist"))
+        .env("AIRLOCK_BIN", env::release_binary("airlock"))
+        .env("AIRLOCK_CORPUS", env::corpus_dir()?)
+        .env("AIRLOCK_BIG", big_bundle)
+        .env("AIRLOCK_SHOTS", root.join("target/screenshots"));
+    run(node, Step::new("the page in Chromium (playwright-core)"))
 }

@@ -12,6 +12,7 @@ mod content;
 mod decompress;
 pub mod digest;
 mod formats;
+mod json;
 pub mod limits;
 mod paths;
 pub mod reference;

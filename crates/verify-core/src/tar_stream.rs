@@ -90,8 +90,10 @@ enum State {
 /// Overrides collected from PAX and GNU headers for the next entry.
 #[derive(Debug, Default)]
 struct Pending {
-    path: Option<Vec<u8>>,
-    link: Option<Vec<u8>>,
+    pax_path: Option<Vec<u8>>,
+    pax_link: Option<Vec<u8>>,
+    gnu_name: Option<Vec<u8>>,
+    gnu_link: Option<Vec<u8>>,
     size: Option<u64>,
     first_offset: Option<u64>,
     pax_seen: bool,
@@ -315,7 +317,8 @@ impl TarStream {
                 );
             }
         };
-        let type_byte = header.entry_type().as_byte();
+        // The raw byte: the tar crate folds the pre-POSIX NUL type into `0`; Go does not.
+        let type_byte = self.block[156];
         let meta = match type_byte {
             b'x' => Some(MetaKind::Pax),
             b'g' => Some(MetaKind::GlobalPax),
@@ -369,13 +372,26 @@ impl TarStream {
 
         let pending = std::mem::take(&mut self.pending);
         let header_offset = pending.first_offset.unwrap_or(at);
+        if let Some(why) = ambiguous_name(&self.block, &pending) {
+            sink.finding(
+                Finding::new(FindingKind::TarHeaderInvalid, why)
+                    .entry(String::from_utf8_lossy(&header.path_bytes()).into_owned())
+                    .at(header_offset),
+            );
+        }
+        // Go's archive/tar (docker, containerd) lets a GNU long name override
+        // a PAX path whatever their order; follow it.
         let name = pending
-            .path
+            .gnu_name
+            .or(pending.pax_path)
             .unwrap_or_else(|| header.path_bytes().into_owned());
         let link = pending
-            .link
+            .gnu_link
+            .or(pending.pax_link)
             .or_else(|| header.link_name_bytes().map(|l| l.into_owned()));
         let kind = match type_byte {
+            // Go reads a pre-POSIX regular file whose name ends in `/` as a directory.
+            b'\0' if name.ends_with(b"/") => EntryKind::Dir,
             b'0' | b'\0' | b'7' => EntryKind::File,
             b'5' => EntryKind::Dir,
             b'2' => EntryKind::Symlink,
@@ -456,8 +472,8 @@ impl TarStream {
     fn meta_done<S: TarSink>(&mut self, kind: MetaKind, sink: &mut S) {
         let at = self.pending.first_offset.unwrap_or(self.offset);
         match kind {
-            MetaKind::LongName => self.pending.path = Some(trim_nul(&self.meta)),
-            MetaKind::LongLink => self.pending.link = Some(trim_nul(&self.meta)),
+            MetaKind::LongName => self.pending.gnu_name = Some(trim_nul(&self.meta)),
+            MetaKind::LongLink => self.pending.gnu_link = Some(trim_nul(&self.meta)),
             MetaKind::GlobalPax => {
                 // Global records apply to every later entry; Go ignores them for
                 // paths and sizes, so one that sets either is ambiguous.
@@ -496,9 +512,14 @@ impl TarStream {
                     return;
                 };
                 for (key, value) in records {
+                    // POSIX: an empty value removes the record, so the ustar
+                    // field applies again (Go does the same).
+                    if value.is_empty() && matches!(key.as_str(), "path" | "linkpath" | "size") {
+                        continue;
+                    }
                     match key.as_str() {
-                        "path" => self.pending.path = Some(value),
-                        "linkpath" => self.pending.link = Some(value),
+                        "path" => self.pending.pax_path = Some(value),
+                        "linkpath" => self.pending.pax_link = Some(value),
                         "size" => {
                             let parsed = std::str::from_utf8(&value)
                                 .ok()
@@ -532,6 +553,44 @@ impl TarStream {
         }
         self.meta.clear();
     }
+}
+
+/// Names that Go's archive/tar and the `tar` crate (or GNU tar) would read
+/// differently. Returns why, or `None` when every reader agrees.
+fn ambiguous_name(block: &[u8; BLOCK], pending: &Pending) -> Option<&'static str> {
+    if pending.gnu_name.is_some() && pending.pax_path.is_some() {
+        return Some(
+            "both a GNU long name and a PAX path name this entry; readers pick different ones",
+        );
+    }
+    if pending.gnu_link.is_some() && pending.pax_link.is_some() {
+        return Some(
+            "both a GNU long link and a PAX linkpath are given; readers pick different ones",
+        );
+    }
+    let magic = &block[257..263];
+    let version = &block[263..265];
+    let prefix_used = block[345] != 0;
+    if magic == b"ustar\0" && version != b"00" && prefix_used {
+        // Go applies the ustar prefix for any version; the tar crate only for "00".
+        return Some(
+            "a ustar header with a non-standard version uses the name prefix field; readers disagree on the name",
+        );
+    }
+    if magic == b"ustar " && version == b" \0" {
+        // Go treats a GNU header whose time fields do not parse as ustar and
+        // then reads the prefix field as part of the name.
+        let numeric = |field: &[u8]| {
+            field.first().is_none_or(|&b| b == 0 || b & 0x80 != 0)
+                || field.iter().all(|&b| matches!(b, b'0'..=b'7' | b' ' | 0))
+        };
+        if !numeric(&block[345..357]) || !numeric(&block[357..369]) {
+            return Some(
+                "a GNU header's access/change time fields are not numbers; Go then reads them as a name prefix",
+            );
+        }
+    }
+    None
 }
 
 fn skip_then_header(pad: u64) -> State {

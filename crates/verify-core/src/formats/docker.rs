@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::{Described, Resolver, platform_string};
 use crate::digest::{Digest, Sha256};
+use crate::json;
 use crate::paths;
 use crate::reference;
 use crate::report::{Finding, FindingKind, ImageReport};
@@ -28,7 +29,12 @@ impl<'a> Resolver<'a> {
         let Some((path, record)) = self.file("manifest.json") else {
             return Vec::new();
         };
-        let Some(entries) = self.parse_json::<Vec<Entry>>(path, record, "manifest.json") else {
+        let Some(entries) = self.parse_json::<Vec<Entry>>(
+            path,
+            record,
+            "manifest.json",
+            json::DOCKER_MANIFEST_KEYS,
+        ) else {
             return Vec::new();
         };
         if entries.is_empty() {
@@ -89,8 +95,12 @@ impl<'a> Resolver<'a> {
                 .expected_found(Digest::from(named), Digest::from(config_digest)),
             );
         }
-        let config =
-            self.parse_json::<ImageConfiguration>(config_path, config_record, "image config");
+        let config = self.parse_json::<ImageConfiguration>(
+            config_path,
+            config_record,
+            "image config",
+            json::OCI_KEYS,
+        );
         let diff_ids = config.as_ref().map(|c| c.rootfs().diff_ids().clone());
 
         let mut names = BTreeSet::new();

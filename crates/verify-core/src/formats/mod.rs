@@ -170,9 +170,10 @@ impl<'a> Resolver<'a> {
         path: &str,
         record: &FileRecord,
         what: &str,
+        schema: &[&str],
     ) -> Option<T> {
         match &record.content.json {
-            Json::Kept(bytes) => match serde_json::from_slice(bytes) {
+            Json::Kept(bytes) => match crate::json::parse(bytes, schema) {
                 Ok(v) => Some(v),
                 Err(e) => {
                     self.push(
@@ -410,7 +411,8 @@ impl<'a> Resolver<'a> {
         let Some((path, record)) = self.file("oci-layout") else {
             return;
         };
-        if let Some(layout) = self.parse_json::<Layout>(path, record, "oci-layout")
+        if let Some(layout) =
+            self.parse_json::<Layout>(path, record, "oci-layout", crate::json::OCI_KEYS)
             && layout.version != "1.0.0"
         {
             self.push(

@@ -6,6 +6,7 @@ use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest}
 
 use super::{Described, FileRecord, Resolver, platform_string};
 use crate::digest::Digest;
+use crate::json;
 use crate::reference;
 use crate::report::{Finding, FindingKind, ImageReport};
 
@@ -69,7 +70,8 @@ impl<'a> Resolver<'a> {
         let Some((path, record)) = self.file("index.json") else {
             return Vec::new();
         };
-        let Some(index) = self.parse_json::<ImageIndex>(path, record, "index.json") else {
+        let Some(index) = self.parse_json::<ImageIndex>(path, record, "index.json", json::OCI_KEYS)
+        else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -177,7 +179,8 @@ impl<'a> Resolver<'a> {
                 );
                 return;
             }
-            let Some(index) = self.parse_json::<ImageIndex>(path, record, "index") else {
+            let Some(index) = self.parse_json::<ImageIndex>(path, record, "index", json::OCI_KEYS)
+            else {
                 return;
             };
             let child_parent = Parent {
@@ -194,7 +197,9 @@ impl<'a> Resolver<'a> {
                 .as_ref()
                 .and_then(|a| a.get(DOCKER_REFERENCE_TYPE))
                 .is_some();
-            let Some(manifest) = self.parse_json::<ImageManifest>(path, record, "manifest") else {
+            let Some(manifest) =
+                self.parse_json::<ImageManifest>(path, record, "manifest", json::OCI_KEYS)
+            else {
                 return;
             };
             let parent = Parent {
@@ -237,7 +242,7 @@ impl<'a> Resolver<'a> {
             self.descriptor_blob(manifest.config(), parent, "config")?;
         let config = match config_file {
             Some((path, record)) => {
-                self.parse_json::<ImageConfiguration>(path, record, "image config")
+                self.parse_json::<ImageConfiguration>(path, record, "image config", json::OCI_KEYS)
             }
             None => None,
         };

@@ -101,6 +101,8 @@ pub(crate) struct EntryDigest {
     compression: Compression,
     decoder: Option<Decoder<UnpackSink>>,
     decode_error: Option<String>,
+    /// A decoder limit (zstd window) rather than corruption.
+    limit_error: Option<String>,
     json_budget: Option<u64>,
     json: Option<Vec<u8>>,
     json_too_large: bool,
@@ -122,6 +124,7 @@ impl EntryDigest {
             compression: Compression::None,
             decoder: None,
             decode_error: None,
+            limit_error: None,
             json_budget: json_budget.filter(|_| !json_too_large),
             json: None,
             json_too_large,
@@ -192,8 +195,15 @@ impl EntryDigest {
         if let Some(decoder) = &mut self.decoder
             && let Err(e) = decoder.write(bytes)
         {
-            self.decode_error = Some(e.to_string());
+            self.record_error(e);
         }
+    }
+
+    fn record_error(&mut self, e: io::Error) {
+        if e.kind() == io::ErrorKind::OutOfMemory {
+            self.limit_error = Some(e.to_string());
+        }
+        self.decode_error = Some(e.to_string());
     }
 
     /// Ends the entry and returns what is kept of it.
@@ -204,7 +214,7 @@ impl EntryDigest {
             let len = self.head_len;
             self.consume(&head[..len]);
         }
-        let sha256 = Sha256::from_bytes(self.hasher.finalize().into());
+        let sha256 = Sha256::from_bytes(std::mem::take(&mut self.hasher).finalize().into());
         let unpacked = match self.decoder.take() {
             None => Unpacked::Done {
                 sha256,
@@ -214,10 +224,13 @@ impl EntryDigest {
                 if self.decode_error.is_none()
                     && let Err(e) = decoder.finish()
                 {
-                    self.decode_error = Some(e.to_string());
+                    self.record_error(e);
                 }
                 let sink = decoder.get_ref();
-                match (&sink.limit_hit, self.decode_error) {
+                match (
+                    sink.limit_hit.as_ref().or(self.limit_error.as_ref()),
+                    self.decode_error,
+                ) {
                     (Some(limit), _) => Unpacked::Limit(limit.clone()),
                     (None, Some(e)) => Unpacked::Corrupt(e),
                     (None, None) => Unpacked::Done {

@@ -74,6 +74,9 @@ impl<W: Write> Decoder<W> {
 const ZSTD_MAX_FRAME_HEADER: usize = 18;
 /// Drain size for decoded output.
 const ZSTD_OUT_CHUNK: usize = 128 << 10;
+/// Largest window accepted. zstd's levels use at most 8 MiB; `--long`
+/// goes to 128 MiB, which would triple the verifier's memory.
+const ZSTD_MAX_WINDOW: u64 = 32 << 20;
 
 /// Adapts ruzstd's block decoder to push input: it keeps at most one
 /// compressed block (<= 128 KiB) of input until the block is complete, and
@@ -89,8 +92,10 @@ pub(crate) struct ZstdDecoder<W> {
 
 impl<W: Write> ZstdDecoder<W> {
     fn new(out: W) -> Self {
+        let mut decoder = FrameDecoder::new();
+        decoder.set_max_window_size(ZSTD_MAX_WINDOW);
         Self {
-            decoder: FrameDecoder::new(),
+            decoder,
             pending: Vec::new(),
             in_frame: false,
             skip: 0,
@@ -151,22 +156,32 @@ impl<W: Write> ZstdDecoder<W> {
                 *pos += avail.len() - reader.len();
                 continue;
             }
-            // ruzstd mis-counts a frame checksum split across calls; keep at
-            // least its four bytes together.
-            if avail.len() < 4 && !at_end {
-                return Ok(());
+            // Drain what the previous block produced before decoding another,
+            // so the decoder holds at most its window plus one block.
+            if self.decoder.can_collect() > 0 {
+                let (_, written) = self
+                    .decoder
+                    .decode_from_to(&[], &mut self.out_buf)
+                    .map_err(zstd_error)?;
+                if written > 0 {
+                    self.out.write_all(&self.out_buf[..written])?;
+                    continue;
+                }
             }
-            let (read, written) = self
-                .decoder
-                .decode_from_to(avail, &mut self.out_buf)
-                .map_err(zstd_error)?;
-            *pos += read.min(avail.len());
-            if written > 0 {
-                self.out.write_all(&self.out_buf[..written])?;
-            }
-            if self.decoder.is_finished() && self.decoder.can_collect() == 0 {
+            if self.decoder.is_finished() {
                 self.in_frame = false;
                 continue;
+            }
+            let Some(span) = block_span(avail, at_end) else {
+                return Ok(());
+            };
+            let (read, written) = self
+                .decoder
+                .decode_from_to(&avail[..span], &mut self.out_buf)
+                .map_err(zstd_error)?;
+            *pos += read.min(span);
+            if written > 0 {
+                self.out.write_all(&self.out_buf[..written])?;
             }
             if read == 0 && written == 0 {
                 return Ok(());
@@ -175,8 +190,38 @@ impl<W: Write> ZstdDecoder<W> {
     }
 }
 
+/// The bytes of the next zstd block: its 3-byte header, its body and, after
+/// the last block of a frame, the 4-byte checksum that may follow (ruzstd
+/// reads it only if the frame has one). `None` until all of it is present.
+/// Handing ruzstd one block at a time is what bounds its buffer: a run of
+/// 4-byte RLE blocks would otherwise decode megabytes per input byte.
+fn block_span(avail: &[u8], at_end: bool) -> Option<usize> {
+    let header = avail.get(..3)?;
+    let bits = u32::from(header[0]) | (u32::from(header[1]) << 8) | (u32::from(header[2]) << 16);
+    let last = bits & 1 == 1;
+    let rle = (bits >> 1) & 3 == 1;
+    let size = usize::try_from(bits >> 3).ok()?;
+    let mut span = 3 + if rle { 1 } else { size };
+    if avail.len() < span {
+        return None;
+    }
+    if last {
+        let extra = (avail.len() - span).min(4);
+        if extra < 4 && !at_end {
+            return None;
+        }
+        span += extra;
+    }
+    Some(span)
+}
+
 fn zstd_error(e: FrameDecoderError) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}"))
+    // A window beyond the cap is a limit, not corruption.
+    let kind = match e {
+        FrameDecoderError::WindowSizeTooBig { .. } => io::ErrorKind::OutOfMemory,
+        _ => io::ErrorKind::InvalidData,
+    };
+    io::Error::new(kind, format!("zstd: {e}"))
 }
 
 #[cfg(test)]

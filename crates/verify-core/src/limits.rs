@@ -30,6 +30,12 @@ pub struct Limits {
     pub max_layer_uncompressed_bytes: u64,
     /// How deep indexes may nest inside indexes. Default 8.
     pub max_index_depth: u32,
+    /// Manifests and indexes followed from index.json in all. Default 10 000.
+    pub max_descriptors: u64,
+    /// Longest entry name, in bytes. Default 4 096 (Linux's PATH_MAX).
+    pub max_name_bytes: usize,
+    /// Entry names and their parent directories kept, in bytes. Default 64 MiB.
+    pub max_names_total_bytes: u64,
 }
 
 impl Default for Limits {
@@ -43,6 +49,9 @@ impl Default for Limits {
             ratio_floor_bytes: 64 << 20,
             max_layer_uncompressed_bytes: 256 << 30,
             max_index_depth: 8,
+            max_descriptors: 10_000,
+            max_name_bytes: 4096,
+            max_names_total_bytes: 64 << 20,
         }
     }
 }

@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::limits::Limits;
 use crate::report::{Finding, FindingKind};
 use crate::tar_stream::{EntryHeader, EntryKind};
 
@@ -27,11 +28,27 @@ pub(crate) enum Node {
 }
 
 /// The archive's tree as seen so far.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Namespace {
     nodes: HashMap<String, (Node, u64)>,
     /// Every proper prefix of every admitted path: the implied directories.
     parents: HashSet<String>,
+    max_name: usize,
+    /// Bytes of names still allowed, so deep paths cannot exhaust memory.
+    budget: u64,
+    budget_reported: bool,
+}
+
+impl Namespace {
+    pub fn new(limits: &Limits) -> Self {
+        Self {
+            nodes: HashMap::new(),
+            parents: HashSet::new(),
+            max_name: limits.max_name_bytes,
+            budget: limits.max_names_total_bytes,
+            budget_reported: false,
+        }
+    }
 }
 
 /// The outcome of admitting an entry.
@@ -55,6 +72,24 @@ impl Namespace {
                 .at(at)
         };
 
+        if header.name.len() > self.max_name {
+            findings.push(
+                Finding::new(
+                    FindingKind::LimitExceeded,
+                    format!(
+                        "entry name is {} bytes long, above the limit of {}",
+                        header.name.len(),
+                        self.max_name
+                    ),
+                )
+                .entry(raw.chars().take(200).collect::<String>())
+                .at(at),
+            );
+            return Admitted {
+                path: None,
+                findings,
+            };
+        }
         let path = match normalize(&header.name) {
             Ok(p) => p,
             Err(why) => {
@@ -65,6 +100,26 @@ impl Namespace {
                 };
             }
         };
+
+        let cost: u64 = prefixes(&path).map(|p| p.len() as u64).sum::<u64>() + path.len() as u64;
+        if cost > self.budget {
+            if !self.budget_reported {
+                self.budget_reported = true;
+                findings.push(
+                    Finding::new(
+                        FindingKind::LimitExceeded,
+                        "the entry names add up to more than the limit; later entries were not read",
+                    )
+                    .entry(raw.clone())
+                    .at(at),
+                );
+            }
+            return Admitted {
+                path: None,
+                findings,
+            };
+        }
+        self.budget -= cost;
 
         // Something stored beneath a symlink lands wherever the link points;
         // beneath a file it conflicts with that file.
@@ -265,6 +320,22 @@ mod tests {
     }
 
     #[test]
+    fn deep_names_are_bounded() {
+        let limits = Limits {
+            max_names_total_bytes: 10_000,
+            ..Limits::default()
+        };
+        let mut ns = Namespace::new(&limits);
+        let deep = "d/".repeat(2100) + "f";
+        let a = ns.admit(&header(&deep, EntryKind::File, None, 0));
+        assert_eq!(kinds(&a), [FindingKind::LimitExceeded], "over 4096 bytes");
+        let deep = "d/".repeat(1000) + "f";
+        let a = ns.admit(&header(&deep, EntryKind::File, None, 0));
+        assert_eq!(kinds(&a), [FindingKind::LimitExceeded], "over the total");
+        assert!(a.path.is_none());
+    }
+
+    #[test]
     fn normalizes_and_refuses_escapes() {
         assert_eq!(
             normalize(b"./blobs//sha256/./x").as_deref(),
@@ -278,7 +349,7 @@ mod tests {
 
     #[test]
     fn symlinks_inside_are_followed_outside_refused() {
-        let mut ns = Namespace::default();
+        let mut ns = Namespace::new(&Limits::default());
         let a = ns.admit(&header("x.tar", EntryKind::File, None, 0));
         assert_eq!(a.path.as_deref(), Some("x.tar"));
         let a = ns.admit(&header(
@@ -304,7 +375,7 @@ mod tests {
 
     #[test]
     fn duplicates_and_conflicts() {
-        let mut ns = Namespace::default();
+        let mut ns = Namespace::new(&Limits::default());
         ns.admit(&header("./blobs/", EntryKind::Dir, None, 0));
         let a = ns.admit(&header("blobs", EntryKind::Dir, None, 512));
         assert!(a.findings.is_empty(), "re-declared directory is fine");

@@ -115,7 +115,7 @@ pub struct LayerReport {
 }
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -218,7 +218,7 @@ impl std::fmt::Display for FindingKind {
 }
 
 /// One thing found wrong (or worth a look), with where and what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Finding {
     pub kind: FindingKind,
     pub severity: Severity,

@@ -143,6 +143,14 @@ impl Verifier {
             Input::Sniffing(_) => {}
             Input::Plain(reader) => reader.push(bytes),
             Input::Compressed { decoder, error } => {
+                // The tar stream may be at most this large so far: zeros
+                // compress 1000-fold, and reading gigabytes of them per
+                // megabyte fed would let a small file occupy the verifier.
+                let limits = &self.options.limits;
+                decoder.get_mut().allowed = self
+                    .fed
+                    .saturating_mul(limits.max_expansion_ratio)
+                    .max(limits.ratio_floor_bytes);
                 if error.is_none()
                     && let Err(e) = decoder.write(bytes)
                 {
@@ -175,6 +183,7 @@ impl Verifier {
         }
         let limits = self.options.limits.clone();
         let mut outer_findings = Vec::new();
+        let mut outer_failed = false;
         let mut reader = match std::mem::replace(&mut self.input, Input::Sniffing(Vec::new())) {
             Input::Plain(reader) => *reader,
             Input::Sniffing(_) => Reader::new(&limits),
@@ -183,20 +192,37 @@ impl Verifier {
                     Some(e) => Some(e),
                     None => decoder.finish().err(),
                 };
+                let reader = std::mem::replace(decoder.get_mut(), Reader::new(&limits));
                 if let Some(e) = error {
-                    outer_findings.push(Finding::new(
-                        FindingKind::Truncated,
-                        format!(
-                            "the bundle's {} stream is incomplete or corrupt ({e}); nothing after \
-                             that point could be read",
-                            compression_name(self.compression)
-                        ),
-                    ));
+                    outer_failed = true;
+                    outer_findings.push(if reader.expanded_too_far {
+                        Finding::new(
+                            FindingKind::LimitExceeded,
+                            format!(
+                                "the bundle expands more than {}-fold when decompressed; reading stopped",
+                                limits.max_expansion_ratio
+                            ),
+                        )
+                    } else {
+                        Finding::new(
+                            FindingKind::Truncated,
+                            format!(
+                                "the bundle's {} stream is incomplete or corrupt ({e}); nothing \
+                                 after that point could be read",
+                                compression_name(self.compression)
+                            ),
+                        )
+                    });
                 }
-                std::mem::replace(decoder.get_mut(), Reader::new(&limits))
+                reader
             }
         };
-        reader.tar.finish(&mut reader.collector);
+        // Where a broken compressed stream stops yielding tar bytes depends
+        // on the decoder's buffering, so the tar reader's own account of the
+        // cut would differ with chunk sizes; the stream's failure says it.
+        if !outer_failed {
+            reader.tar.finish(&mut reader.collector);
+        }
         let mut collector = reader.collector;
         let entries = reader.tar.entries();
         collector.findings.extend(outer_findings);
@@ -205,11 +231,22 @@ impl Verifier {
             .findings
             .iter()
             .any(|f| f.kind == FindingKind::NotABundle);
+        let truncated = collector
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Truncated);
         let (format, images) = if not_a_bundle {
             (BundleFormat::Unknown, Vec::new())
         } else {
             let resolved = formats::resolve(&collector.archive, &limits);
-            collector.findings.extend(resolved.findings);
+            // A cut bundle lacks its manifests because it was cut; saying it
+            // is not a bundle would send the reader the wrong way.
+            collector.findings.extend(
+                resolved
+                    .findings
+                    .into_iter()
+                    .filter(|f| !(truncated && f.kind == FindingKind::NotABundle)),
+            );
             (resolved.format, resolved.images)
         };
 
@@ -240,12 +277,12 @@ impl Verifier {
             ));
         }
 
-        let mut findings: Vec<Finding> = Vec::with_capacity(collector.findings.len());
-        for f in collector.findings {
-            if !findings.contains(&f) {
-                findings.push(f);
-            }
-        }
+        let mut seen = std::collections::HashSet::new();
+        let findings: Vec<Finding> = collector
+            .findings
+            .into_iter()
+            .filter(|f| seen.insert(f.clone()))
+            .collect();
         let verdict = if findings.iter().any(|f| f.severity == Severity::Error) {
             Verdict::Fail
         } else {
@@ -281,6 +318,10 @@ fn compression_name(c: Compression) -> &'static str {
 struct Reader {
     tar: TarStream,
     collector: Collector,
+    /// Tar bytes accepted so far and how many may be (for compressed input).
+    written: u64,
+    allowed: u64,
+    expanded_too_far: bool,
 }
 
 impl Reader {
@@ -289,11 +330,14 @@ impl Reader {
             tar: TarStream::new(limits),
             collector: Collector {
                 limits: limits.clone(),
-                archive: Archive::default(),
+                archive: Archive::new(limits),
                 findings: Vec::new(),
                 current: None,
                 json_used: 0,
             },
+            written: 0,
+            allowed: u64::MAX,
+            expanded_too_far: false,
         }
     }
 
@@ -304,6 +348,11 @@ impl Reader {
 
 impl Write for Reader {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.written += buf.len() as u64;
+        if self.written > self.allowed {
+            self.expanded_too_far = true;
+            return Err(io::Error::other("expansion limit"));
+        }
         self.push(buf);
         Ok(buf.len())
     }

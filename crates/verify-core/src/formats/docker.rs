@@ -148,6 +148,7 @@ impl<'a> Resolver<'a> {
             );
         }
         Some(Described {
+            group: None,
             names: names.clone(),
             bare_tags: BTreeSet::new(),
             layer_digests,

@@ -28,13 +28,20 @@ pub(crate) struct FileRecord {
 }
 
 /// Everything kept from reading the archive.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Archive {
     pub ns: Namespace,
     pub files: HashMap<String, FileRecord>,
 }
 
 impl Archive {
+    pub fn new(limits: &Limits) -> Self {
+        Self {
+            ns: Namespace::new(limits),
+            files: HashMap::new(),
+        }
+    }
+
     /// The file a (normalized) path names, following links.
     fn file(&self, path: &str) -> Option<(&str, &FileRecord)> {
         let resolved = self.ns.resolve(path)?;
@@ -54,6 +61,9 @@ pub(crate) struct Resolved {
 /// One image as one of the two descriptions sees it.
 #[derive(Debug, Clone)]
 struct Described {
+    /// For images of a multi-platform index: which index.json entry they
+    /// belong to. Docker writes one manifest.json entry per such index.
+    group: Option<usize>,
     /// Normalized full references.
     names: BTreeSet<String>,
     /// Tags given without a repository (OCI `ref.name` like `1.0`).
@@ -68,6 +78,8 @@ struct Resolver<'a> {
     limits: &'a Limits,
     findings: Vec<Finding>,
     referenced: HashSet<&'a str>,
+    /// Descriptors followed so far, against fan-out bombs.
+    walks: u64,
 }
 
 /// Resolves the images of a completely read archive.
@@ -77,6 +89,7 @@ pub(crate) fn resolve(archive: &Archive, limits: &Limits) -> Resolved {
         limits,
         findings: Vec::new(),
         referenced: HashSet::new(),
+        walks: 0,
     };
     let has_docker = archive.file("manifest.json").is_some();
     let has_oci = archive.file("index.json").is_some();
@@ -109,6 +122,15 @@ pub(crate) fn resolve(archive: &Archive, limits: &Limits) -> Resolved {
     }
     if archive.file("repositories").is_some() {
         r.mark("repositories");
+    }
+    if has_oci && !has_docker && oci_images.is_empty() {
+        r.findings.push(
+            Finding::new(
+                FindingKind::NotABundle,
+                "index.json describes no image that could be loaded",
+            )
+            .entry("index.json"),
+        );
     }
     let images = if has_docker && has_oci {
         r.cross_check(&docker_images, &oci_images);
@@ -158,10 +180,40 @@ impl<'a> Resolver<'a> {
     /// Looks a file up and marks it as used.
     fn file(&mut self, path: &str) -> Option<(&'a str, &'a FileRecord)> {
         let found = self.archive.file(path);
-        if let Some((resolved, _)) = found {
+        if let Some((resolved, record)) = found {
             self.referenced.insert(resolved);
+            // A blob reached through a link was never checked against the
+            // name it is referenced by (only the link's target was).
+            let named = path
+                .strip_prefix("blobs/sha256/")
+                .and_then(|hex| Sha256::from_hex(hex).ok());
+            if let Some(named) = named.filter(|n| resolved != path && *n != record.content.sha256) {
+                self.push(
+                    Finding::new(
+                        FindingKind::BlobDigestMismatch,
+                        format!("`{path}` is a link to `{resolved}`, whose content has a different digest"),
+                    )
+                    .entry(path)
+                    .expected_found(Digest::from(named), Digest::from(record.content.sha256)),
+                );
+            }
         }
         found
+    }
+
+    /// Counts one more descriptor followed; false once the limit is reached.
+    fn count_walk(&mut self) -> bool {
+        self.walks += 1;
+        if self.walks == self.limits.max_descriptors + 1 {
+            self.push(Finding::new(
+                FindingKind::LimitExceeded,
+                format!(
+                    "the indexes reference more than {} manifests and indexes; the rest were not read",
+                    self.limits.max_descriptors
+                ),
+            ));
+        }
+        self.walks <= self.limits.max_descriptors
     }
 
     /// Parses a kept JSON document into `T`, reporting why it cannot be.
@@ -386,8 +438,16 @@ impl<'a> Resolver<'a> {
                 );
             }
         }
+        let matched_groups: BTreeSet<usize> = oci_map
+            .iter()
+            .filter(|(config, _)| docker_map.contains_key(*config))
+            .flat_map(|(_, o)| o.iter().filter_map(|x| x.group))
+            .collect();
         for (config, o) in &oci_map {
-            if !docker_map.contains_key(config) {
+            let other_platform = o
+                .iter()
+                .all(|x| x.group.is_some_and(|g| matched_groups.contains(&g)));
+            if !docker_map.contains_key(config) && !other_platform {
                 self.push(
                     Finding::new(
                         FindingKind::ManifestIndexDisagree,

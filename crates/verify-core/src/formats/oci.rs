@@ -62,6 +62,8 @@ struct Parent<'p> {
     entry: &'p str,
     /// Inside a multi-platform index, where absent platforms are normal.
     multi_platform: bool,
+    /// Position in index.json of the entry this descriptor descends from.
+    top: usize,
 }
 
 impl<'a> Resolver<'a> {
@@ -74,16 +76,33 @@ impl<'a> Resolver<'a> {
         else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        let parent = Parent {
-            entry: path,
-            multi_platform: false,
-        };
-        for desc in index.manifests() {
+        let mut out: Vec<Described> = Vec::new();
+        for (top, desc) in index.manifests().iter().enumerate() {
+            let parent = Parent {
+                entry: path,
+                multi_platform: false,
+                top,
+            };
             let names = Names::of(desc, &Names::default());
             self.walk(desc, &names, 0, &parent, &mut out);
         }
-        out
+        // Two index entries may tag one manifest (app:1.0 and app:latest):
+        // one image with both names.
+        let mut merged: Vec<Described> = Vec::with_capacity(out.len());
+        for image in out {
+            match merged
+                .iter_mut()
+                .find(|m| m.report.manifest_digest == image.report.manifest_digest)
+            {
+                Some(m) => {
+                    m.names.extend(image.names);
+                    m.bare_tags.extend(image.bare_tags);
+                    m.report.repo_tags = m.names.iter().cloned().collect();
+                }
+                None => merged.push(image),
+            }
+        }
+        merged
     }
 
     /// The blob a descriptor names, with its size checked.
@@ -162,6 +181,9 @@ impl<'a> Resolver<'a> {
         let is_index = INDEX_TYPES.contains(&media_type.as_str());
         let is_manifest = MANIFEST_TYPES.contains(&media_type.as_str());
         let what = if is_index { "index" } else { "manifest" };
+        if !self.count_walk() {
+            return;
+        }
         let Some((digest, Some((path, record)))) = self.descriptor_blob(desc, parent, what) else {
             return;
         };
@@ -186,25 +208,35 @@ impl<'a> Resolver<'a> {
             let child_parent = Parent {
                 entry: path,
                 multi_platform: index.manifests().len() > 1,
+                top: parent.top,
             };
             for child in index.manifests() {
                 let child_names = Names::of(child, names);
                 self.walk(child, &child_names, depth + 1, &child_parent, out);
             }
         } else if is_manifest {
-            let attestation = desc
-                .annotations()
-                .as_ref()
-                .and_then(|a| a.get(DOCKER_REFERENCE_TYPE))
-                .is_some();
+            // containerd ignores BuildKit's annotation and would import any
+            // manifest; only a real attestation (inside a platform index, for
+            // platform unknown/unknown) may be passed over.
+            let attestation = parent.multi_platform
+                && desc
+                    .annotations()
+                    .as_ref()
+                    .and_then(|a| a.get(DOCKER_REFERENCE_TYPE))
+                    .is_some_and(|v| v == "attestation-manifest")
+                && desc.platform().as_ref().is_some_and(|p| {
+                    p.os().to_string() == "unknown" && p.architecture().to_string() == "unknown"
+                });
             let Some(manifest) =
                 self.parse_json::<ImageManifest>(path, record, "manifest", json::OCI_KEYS)
             else {
                 return;
             };
+            let group = parent.multi_platform.then_some(parent.top);
             let parent = Parent {
                 entry: path,
                 multi_platform: false,
+                top: parent.top,
             };
             if attestation {
                 // Provenance and SBOM blobs are in-toto JSON, not image configs
@@ -215,7 +247,8 @@ impl<'a> Resolver<'a> {
                 }
                 return;
             }
-            if let Some(image) = self.image(&manifest, digest, names, desc, &parent) {
+            if let Some(mut image) = self.image(&manifest, digest, names, desc, &parent) {
+                image.group = group;
                 out.push(image);
             }
         } else {
@@ -308,6 +341,7 @@ impl<'a> Resolver<'a> {
                 })
             });
         Some(Described {
+            group: None,
             names: names.full.clone(),
             bare_tags: names.bare.clone(),
             layer_digests,

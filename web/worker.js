@@ -45,6 +45,23 @@ function runHash(port) {
   };
 }
 
+// --- digest role: the whole-file SHA-256 alone -------------------------------
+// The yardstick the full check is measured against (same reading loop, same
+// hash implementation, nothing else).
+
+async function runDigest(file) {
+  const { WholeFileHasher } = loadWasm();
+  const hasher = new WholeFileHasher();
+  const started = performance.now();
+  const reader = file.stream().getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    hasher.update(value);
+  }
+  postMessage({ type: "digest", sha256: hasher.finish(), elapsedMs: performance.now() - started });
+}
+
 // --- verify role ----------------------------------------------------------
 
 async function runVerify({ file, sums, sumsName, pasted, hashPort }) {
@@ -126,6 +143,8 @@ onmessage = (event) => {
   try {
     if (msg.role === "hash") {
       runHash(msg.port);
+    } else if (msg.role === "digest") {
+      runDigest(msg.file).catch((e) => postMessage({ type: "error", message: String(e && e.message ? e.message : e) }));
     } else if (msg.role === "verify") {
       runVerify(msg).catch((e) => postMessage({ type: "error", message: String(e && e.message ? e.message : e) }));
     }

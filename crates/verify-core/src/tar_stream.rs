@@ -472,9 +472,38 @@ impl TarStream {
     fn meta_done<S: TarSink>(&mut self, kind: MetaKind, sink: &mut S) {
         let at = self.pending.first_offset.unwrap_or(self.offset);
         match kind {
-            MetaKind::LongName => self.pending.gnu_name = Some(trim_nul(&self.meta)),
-            MetaKind::LongLink => self.pending.gnu_link = Some(trim_nul(&self.meta)),
+            // Go applies a long name only when it is not empty.
+            MetaKind::LongName => {
+                self.pending.gnu_name = Some(trim_nul(&self.meta)).filter(|n| !n.is_empty())
+            }
+            MetaKind::LongLink => {
+                self.pending.gnu_link = Some(trim_nul(&self.meta)).filter(|n| !n.is_empty())
+            }
             MetaKind::GlobalPax => {
+                // Go hands a global header to its caller as an entry and
+                // forgets names pending from earlier headers; other readers
+                // carry them to the next entry.
+                let p = &self.pending;
+                if p.gnu_name.is_some()
+                    || p.gnu_link.is_some()
+                    || p.pax_path.is_some()
+                    || p.pax_link.is_some()
+                    || p.size.is_some()
+                {
+                    sink.finding(
+                        Finding::new(
+                            FindingKind::TarHeaderInvalid,
+                            "a global PAX header separates an extended name from its entry; \
+                             readers disagree on which entry it names",
+                        )
+                        .at(at),
+                    );
+                }
+                let first_offset = self.pending.first_offset;
+                self.pending = Pending {
+                    first_offset,
+                    ..Pending::default()
+                };
                 // Global records apply to every later entry; Go ignores them for
                 // paths and sizes, so one that sets either is ambiguous.
                 if pax_records(&self.meta)
@@ -571,6 +600,12 @@ fn ambiguous_name(block: &[u8; BLOCK], pending: &Pending) -> Option<&'static str
     let magic = &block[257..263];
     let version = &block[263..265];
     let prefix_used = block[345] != 0;
+    if magic == b"ustar\0" && &block[508..512] == b"tar\0" && prefix_used {
+        // Go reads this as star(1)'s format: a 131-byte prefix, then times.
+        return Some(
+            "a ustar header with a star trailer uses the name prefix field; readers disagree on its length",
+        );
+    }
     if magic == b"ustar\0" && version != b"00" && prefix_used {
         // Go applies the ustar prefix for any version; the tar crate only for "00".
         return Some(
@@ -580,9 +615,19 @@ fn ambiguous_name(block: &[u8; BLOCK], pending: &Pending) -> Option<&'static str
     if magic == b"ustar " && version == b" \0" {
         // Go treats a GNU header whose time fields do not parse as ustar and
         // then reads the prefix field as part of the name.
+        // Go's parser: base-256 when the high bit is set, else octal digits
+        // with spaces and NULs allowed only around them.
         let numeric = |field: &[u8]| {
-            field.first().is_none_or(|&b| b == 0 || b & 0x80 != 0)
-                || field.iter().all(|&b| matches!(b, b'0'..=b'7' | b' ' | 0))
+            if field.first().is_none_or(|&b| b == 0 || b & 0x80 != 0) {
+                return true;
+            }
+            let is_pad = |b: &u8| *b == b' ' || *b == 0;
+            let start = field.iter().position(|b| !is_pad(b)).unwrap_or(field.len());
+            let end = field
+                .iter()
+                .rposition(|b| !is_pad(b))
+                .map_or(start, |e| e + 1);
+            field[start..end].iter().all(|b| (b'0'..=b'7').contains(b))
         };
         if !numeric(&block[345..357]) || !numeric(&block[357..369]) {
             return Some(

@@ -419,7 +419,11 @@ impl<'a> Resolver<'a> {
                     .expected_found(
                         format!(
                             "index.json: {}",
-                            join(oci_names.iter().copied().chain(oci_bare.iter().copied()))
+                            if oci_names.is_empty() {
+                                join(oci_bare.iter().copied())
+                            } else {
+                                join(oci_names.iter().copied())
+                            }
                         ),
                         format!("manifest.json: {}", join(docker_names.iter().copied())),
                     ),

@@ -138,6 +138,10 @@ pub fn ensure_debian_tools(programs: &[(&str, &str)]) -> Result<(), String> {
 /// from package-lock.json when missing.
 pub fn ensure_npm() -> Result<(), String> {
     if root().join("node_modules/.bin/wasm-opt").is_file()
+        && root().join("node_modules/.bin/esbuild").is_file()
+        && root()
+            .join("node_modules/@cloudflare/workerd-linux-64/bin/workerd")
+            .is_file()
         && root().join("node_modules/playwright-core").is_dir()
     {
         return Ok(());
@@ -146,5 +150,8 @@ pub fn ensure_npm() -> Result<(), String> {
     let mut ci = Command::new("npm");
     ci.args(["ci", "--no-audit", "--no-fund"])
         .current_dir(root());
-    run(ci, Step::new("npm ci (wasm-opt, playwright-core)"))
+    run(
+        ci,
+        Step::new("npm ci (wasm-opt, esbuild, workerd, playwright-core)"),
+    )
 }

@@ -4,12 +4,14 @@
 //! Tasks:
 //!   demo          build the CLI and the page, verify + inspect a real bundle from the corpus
 //!   page          build the approver's page: dist/web/ and dist/airlock.html
+//!   edge          build the edge verifier (workers-rs) into crates/verify-edge/build
 //!   test          everything CI checks: fmt, clippy, wasm build, unit/corpus tests,
 //!                 and a generated 2 GiB bundle verified with flat memory
 //!   big [GIB]     verify a generated bundle of GIB GiB (default 2) and print
 //!                 throughput and peak memory beside openssl and sha256sum
 
 mod big;
+mod edge;
 mod env;
 mod page;
 
@@ -22,13 +24,14 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(),
         Some("page") => build_page().map(|_| ()),
+        Some("edge") => edge::build().map(|dir| println!("built {}", dir.display())),
         Some("test") => test(),
         Some("big") => {
             let gib = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2);
             big::report(gib).map(|_| ())
         }
         _ => {
-            eprintln!("usage: cargo xtask <demo | page | test | big [GIB]>");
+            eprintln!("usage: cargo xtask <demo | page | edge | test | big [GIB]>");
             return ExitCode::from(2);
         }
     };
@@ -130,6 +133,7 @@ fn test() -> Result<(), String> {
         ));
     }
     page_tests(&stats.bundle)?;
+    edge_tests(&stats.bundle)?;
     println!("all checks passed");
     Ok(())
 }
@@ -184,4 +188,21 @@ fn page_tests(big_bundle: &std::path::Path) -> Result<(), String> {
         .env("AIRLOCK_BIG", big_bundle)
         .env("AIRLOCK_SHOTS", root.join("target/screenshots"));
     run(node, Step::new("the page in Chromium (playwright-core)"))
+}
+
+/// The edge verifier under workerd (npm), fed every corpus bundle and a
+/// large one streamed with chunked encoding.
+fn edge_tests(big_bundle: &std::path::Path) -> Result<(), String> {
+    let build = edge::build()?;
+    env::ensure_debian_tools(&[("curl", "curl")])?;
+    let root = env::root();
+    let mut node = std::process::Command::new("node");
+    node.args(["--test", "--test-concurrency=1", "tests/edge/"])
+        .current_dir(&root)
+        .env("AIRLOCK_EDGE_BUILD", build)
+        .env("AIRLOCK_BIN", env::release_binary("airlock"))
+        .env("AIRLOCK_CORPUS", env::corpus_dir()?)
+        .env("AIRLOCK_BIG", big_bundle)
+        .env("AIRLOCK_RESULTS", root.join("target/edge"));
+    run(node, Step::new("the edge verifier under workerd"))
 }

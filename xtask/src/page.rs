@@ -152,7 +152,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
 }
 
 /// wasm-bindgen-cli at exactly the version in Cargo.lock, and the npm tools.
-fn ensure_tools() -> Result<(), String> {
+pub fn ensure_tools() -> Result<(), String> {
     env::ensure_rust_tools()?;
     let version = locked_version("wasm-bindgen")?;
     let have = Command::new("wasm-bindgen")

@@ -134,8 +134,8 @@ pub fn ensure_debian_tools(programs: &[(&str, &str)]) -> Result<(), String> {
     )
 }
 
-/// The npm packages in package.json (wasm-opt, playwright-core), installed
-/// from package-lock.json when missing.
+/// The npm packages in package.json (wasm-opt, esbuild, workerd,
+/// playwright-core), installed when missing.
 pub fn ensure_npm() -> Result<(), String> {
     if root().join("node_modules/.bin/wasm-opt").is_file()
         && root().join("node_modules/.bin/esbuild").is_file()

@@ -130,6 +130,13 @@ test("bad requests get clear 4xx answers", async () => {
     ],
     [`${base}/nope`, { method: "GET" }, 404, /no such path/],
     [`${capped}/verify`, { method: "POST", body: Buffer.alloc(2 << 20) }, 413, /larger than/],
+    // Chunked: no Content-Length to refuse up front; the cap is counted.
+    [
+      `${capped}/verify`,
+      { method: "POST", body: new Blob([Buffer.alloc(2 << 20)]).stream(), duplex: "half" },
+      413,
+      /larger than/,
+    ],
   ];
   for (const [url, init, status, message] of cases) {
     const res = await fetch(url, init);

@@ -12,10 +12,11 @@ use web_sys::{
 /// vanish at this size; the verifier's memory is unaffected.
 pub const CHUNK: u32 = 4 << 20;
 
-/// Feeds every byte of `stream` to `sink`, in pieces of up to [`CHUNK`].
+/// Feeds `stream` to `sink` in pieces of up to [`CHUNK`] until it ends or
+/// `sink` returns false (then the rest is cancelled, not read).
 pub async fn for_each_chunk(
     stream: ReadableStream,
-    mut sink: impl FnMut(&[u8]),
+    mut sink: impl FnMut(&[u8]) -> bool,
 ) -> Result<u64, JsValue> {
     let options = ReadableStreamGetReaderOptions::new();
     options.set_mode(ReadableStreamReaderMode::Byob);
@@ -43,8 +44,11 @@ pub async fn for_each_chunk(
         let n = chunk.length() as usize;
         if n > 0 {
             chunk.copy_to(&mut buf[..n]);
-            sink(&buf[..n]);
             total += n as u64;
+            if !sink(&buf[..n]) {
+                let _ = reader.cancel();
+                break;
+            }
         }
         if done {
             break;

@@ -43,7 +43,8 @@ async fn verify(req: Request, env: &Env) -> Result<Response> {
         Ok(e) => e,
         Err(why) => return problem(400, &why),
     };
-    if let Some(max) = var(env, MAX_BODY_VAR).and_then(|v| v.parse::<u64>().ok()) {
+    let max_body = var(env, MAX_BODY_VAR).and_then(|v| v.parse::<u64>().ok());
+    if let Some(max) = max_body {
         let declared = req
             .headers()
             .get("content-length")?
@@ -67,9 +68,22 @@ async fn verify(req: Request, env: &Env) -> Result<Response> {
     });
     // An empty body is an empty file: the report says so (not-a-bundle), as
     // `airlock verify` does for an empty file.
-    body::for_each_chunk(stream, |chunk| verifier.update(chunk))
-        .await
-        .map_err(|e| worker::Error::JsError(format!("reading the body failed: {e:?}")))?;
+    // A chunked body declares no length, so the cap is also counted as the
+    // body streams in.
+    let mut over_cap = false;
+    body::for_each_chunk(stream, |chunk| {
+        verifier.update(chunk);
+        over_cap = max_body.is_some_and(|max| verifier.bytes_fed() > max);
+        !over_cap
+    })
+    .await
+    .map_err(|e| worker::Error::JsError(format!("reading the body failed: {e:?}")))?;
+    if let Some(max) = max_body.filter(|_| over_cap) {
+        return problem(
+            413,
+            &format!("the body is larger than this verifier accepts ({max} bytes)"),
+        );
+    }
     let report = verifier.finish();
     let status = match report.verdict {
         Verdict::Ok => 200,

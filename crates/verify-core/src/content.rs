@@ -168,7 +168,7 @@ impl EntryDigest {
             max_size: self.limits.max_layer_uncompressed_bytes,
             limit_hit: None,
         };
-        self.decoder = Decoder::new(self.compression, sink);
+        self.decoder = Decoder::new(self.compression, sink).ok();
         let looks_like_json = head
             .iter()
             .find(|b| !b.is_ascii_whitespace())

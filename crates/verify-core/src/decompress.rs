@@ -27,12 +27,13 @@ pub(crate) enum Decoder<W: Write> {
 }
 
 impl<W: Write> Decoder<W> {
-    /// A decoder for `compression`, or `None` for uncompressed data.
-    pub fn new(compression: Compression, out: W) -> Option<Self> {
+    /// A decoder for `compression`; uncompressed data needs none, and the
+    /// sink is handed back.
+    pub fn new(compression: Compression, out: W) -> Result<Self, W> {
         match compression {
-            Compression::None => None,
-            Compression::Gzip => Some(Self::Gzip(flate2::write::MultiGzDecoder::new(out))),
-            Compression::Zstd => Some(Self::Zstd(ZstdDecoder::new(out))),
+            Compression::None => Err(out),
+            Compression::Gzip => Ok(Self::Gzip(flate2::write::MultiGzDecoder::new(out))),
+            Compression::Zstd => Ok(Self::Zstd(ZstdDecoder::new(out))),
         }
     }
 
@@ -233,7 +234,7 @@ mod tests {
         data: &[u8],
         chunk: usize,
     ) -> io::Result<Vec<u8>> {
-        let mut d = Decoder::new(compression, Vec::new()).ok_or(io::ErrorKind::Other)?;
+        let mut d = Decoder::new(compression, Vec::new()).map_err(|_| io::ErrorKind::Other)?;
         for piece in data.chunks(chunk) {
             d.write(piece)?;
         }

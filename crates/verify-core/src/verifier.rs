@@ -126,11 +126,11 @@ impl Verifier {
         self.compression = sniff(head);
         let reader = Reader::new(&self.options.limits);
         self.input = match Decoder::new(self.compression, reader) {
-            Some(decoder) => Input::Compressed {
+            Ok(decoder) => Input::Compressed {
                 decoder: Box::new(decoder),
                 error: None,
             },
-            None => Input::Plain(Box::new(Reader::new(&self.options.limits))),
+            Err(reader) => Input::Plain(Box::new(reader)),
         };
         self.feed(head);
     }

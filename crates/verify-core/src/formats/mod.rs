@@ -364,18 +364,6 @@ impl<'a> Resolver<'a> {
 
     /// Both descriptions must name the same images, tags and layers.
     fn cross_check(&mut self, docker: &[Described], oci: &[Described]) {
-        let by_config = |list: &[Described]| {
-            let mut map: BTreeMap<String, Vec<Described>> = BTreeMap::new();
-            for d in list {
-                let key = d
-                    .report
-                    .config_digest
-                    .map(|c| c.to_string())
-                    .unwrap_or_default();
-                map.entry(key).or_default().push(d.clone());
-            }
-            map
-        };
         let docker_map = by_config(docker);
         let oci_map = by_config(oci);
         for (config, d) in &docker_map {
@@ -517,6 +505,20 @@ impl<'a> Resolver<'a> {
             );
         }
     }
+}
+
+/// Images grouped by config digest: the identity both descriptions share.
+fn by_config(list: &[Described]) -> BTreeMap<String, Vec<&Described>> {
+    let mut map: BTreeMap<String, Vec<&Described>> = BTreeMap::new();
+    for d in list {
+        let key = d
+            .report
+            .config_digest
+            .map(|c| c.to_string())
+            .unwrap_or_default();
+        map.entry(key).or_default().push(d);
+    }
+    map
 }
 
 /// Per-layer metadata of the legacy docker format (`<id>/json`, `<id>/VERSION`).

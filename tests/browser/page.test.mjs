@@ -13,15 +13,11 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import http from "node:http";
-import { spawnSync } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
+import { ROOT, CORPUS, BIG, corpusRows, sidecar, cliReport } from "../support.mjs";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = process.env.AIRLOCK_DIST || path.join(ROOT, "dist");
-const CORPUS = process.env.AIRLOCK_CORPUS || path.join(ROOT, "../shared/corpus");
-const AIRLOCK = process.env.AIRLOCK_BIN || path.join(ROOT, "target/release/airlock");
-const BIG = process.env.AIRLOCK_BIG || "";
 const SHOTS = process.env.AIRLOCK_SHOTS || path.join(ROOT, "target/screenshots");
 
 // Flags that keep Chromium from reaching out on its own (updates, sync,
@@ -38,14 +34,7 @@ const CHROMIUM_ARGS = [
   "--disable-breakpad",
 ];
 
-const rows = fs
-  .readFileSync(path.join(CORPUS, "expected.tsv"), "utf8")
-  .split("\n")
-  .filter((l) => l.trim() && !l.startsWith("#"))
-  .map((l) => {
-    const [file, verdict, kinds] = l.split("\t");
-    return { file, verdict, kinds: kinds && kinds !== "-" ? kinds.split(",").map((k) => k.trim()) : [] };
-  });
+const rows = corpusRows();
 
 let browser;
 let server;
@@ -99,23 +88,12 @@ async function open(mode, { lang = "en-US" } = {}) {
   return { context, page, requests, errors };
 }
 
-function sidecar(file) {
-  const s = `${file}.sha256`;
-  return fs.existsSync(s) ? s : null;
-}
-
 async function verifyInPage(page, file) {
   const sums = sidecar(file);
   if (sums) await page.setInputFiles("#sums", sums);
   await page.setInputFiles("#bundle", file);
   await page.waitForSelector("body[data-verdict]", { timeout: 600_000 });
   return page.evaluate(() => window.airlockReport);
-}
-
-function cliReport(file) {
-  const out = spawnSync(AIRLOCK, ["verify", "--json", "--no-progress", file], { encoding: "utf8", maxBuffer: 1 << 26 });
-  assert.ok(out.status === 0 || out.status === 1, `airlock verify ${file}: ${out.stderr}`);
-  return JSON.parse(out.stdout);
 }
 
 /// Requests that leave the page: anything that is not the page's own file

@@ -14,12 +14,9 @@ import os from "node:os";
 import path from "node:path";
 import net from "node:net";
 import { spawn, spawnSync } from "node:child_process";
+import { ROOT, CORPUS, AIRLOCK, BIG, corpusRows, sidecar, cliReport } from "../support.mjs";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const BUILD = process.env.AIRLOCK_EDGE_BUILD || path.join(ROOT, "crates/verify-edge/build");
-const CORPUS = process.env.AIRLOCK_CORPUS || path.join(ROOT, "../shared/corpus");
-const AIRLOCK = process.env.AIRLOCK_BIN || path.join(ROOT, "target/release/airlock");
-const BIG = process.env.AIRLOCK_BIG || "";
 const RESULTS = process.env.AIRLOCK_RESULTS || path.join(ROOT, "target/edge");
 const WORKERD = path.join(ROOT, "node_modules/@cloudflare/workerd-linux-64/bin/workerd");
 
@@ -80,21 +77,11 @@ ${worker("small", '(name = "AIRLOCK_MAX_BODY_BYTES", text = "1048576")')}
 
 after(() => workerd?.kill());
 
-const rows = fs
-  .readFileSync(path.join(CORPUS, "expected.tsv"), "utf8")
-  .split("\n")
-  .filter((l) => l.trim() && !l.startsWith("#"))
-  .map((l) => l.split("\t")[0]);
+const rows = corpusRows().map((r) => r.file);
 
 function recorded(file) {
-  const side = `${file}.sha256`;
-  return fs.existsSync(side) ? fs.readFileSync(side, "utf8").split(/\s+/)[0] : null;
-}
-
-function cliReport(file) {
-  const out = spawnSync(AIRLOCK, ["verify", "--json", "--no-progress", file], { encoding: "utf8", maxBuffer: 1 << 26 });
-  assert.ok(out.status === 0 || out.status === 1, out.stderr);
-  return JSON.parse(out.stdout);
+  const side = sidecar(file);
+  return side ? fs.readFileSync(side, "utf8").split(/\s+/)[0] : null;
 }
 
 function rssKiB(pid) {

@@ -22,6 +22,9 @@ pub enum Command {
     /// Show the images, tags, platforms and layers a bundle would load
     /// (verifying it on the way).
     Inspect(InspectArgs),
+    /// Verify a bundle and, in the same read, import it: nothing becomes
+    /// visible in the target unless every check passed.
+    Load(LoadArgs),
     /// Print SHA-256 sums in `sha256sum` format.
     Hash {
         /// Files to hash (`-` for standard input).
@@ -69,4 +72,29 @@ pub struct InspectArgs {
     /// Print the report as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// Where to import: `oci:DIR` (an OCI image layout, no daemon needed).
+    #[arg(long, value_name = "TARGET", value_parser = parse_target)]
+    pub to: TargetSpec,
+    /// Print the report and the import summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// An import target as named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSpec {
+    OciLayout(PathBuf),
+}
+
+fn parse_target(s: &str) -> Result<TargetSpec, String> {
+    match s.split_once(':') {
+        Some(("oci", dir)) if !dir.is_empty() => Ok(TargetSpec::OciLayout(PathBuf::from(dir))),
+        _ => Err(format!("`{s}` is not a target; use oci:DIR")),
+    }
 }

@@ -14,6 +14,8 @@ pub enum CliError {
     Sums { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
+    #[error("import failed, the target was left as it was: {0}")]
+    Import(#[from] crate::import::ImportError),
 }
 
 impl CliError {

@@ -2,6 +2,7 @@
 
 mod cli;
 mod error;
+mod import;
 mod pipeline;
 mod render;
 mod sidecar;
@@ -13,10 +14,12 @@ use std::time::Duration;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use verify_core::{Options, Report, Verdict};
+use verify_core::{Options, Verdict};
 
-use crate::cli::{Cli, Command, Source};
+use crate::cli::{Cli, Command, LoadArgs, Source, TargetSpec};
 use crate::error::CliError;
+use crate::import::FileTarget;
+use crate::import::oci_layout::OciLayout;
 use crate::render::Style;
 
 /// Exit statuses, as documented in `--help`.
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Verify(args) => run_verify(&args.source, args.json, false),
         Command::Inspect(args) => run_verify(&args.source, args.json, true),
+        Command::Load(args) => run_load(&args),
         Command::Hash { files } => sums_check::hash(&files),
         Command::Check { sums } => sums_check::check(&sums),
     };
@@ -43,6 +47,65 @@ fn main() -> ExitCode {
 
 /// `verify` and `inspect`: the same single pass, shown two ways.
 fn run_verify(source: &Source, json: bool, inspect: bool) -> Result<bool, CliError> {
+    let (options, recorded) = options_for(source)?;
+    let report = with_progress(source, |path, progress| {
+        pipeline::verify_file(path, options, progress)
+    })?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        write_json(&mut out, &report)?;
+    } else {
+        let name = source.bundle.display().to_string();
+        let text = if inspect {
+            render::inspect(&name, &report, recorded.as_ref(), style())
+        } else {
+            render::verify(&name, &report, recorded.as_ref(), style())
+        };
+        let _ = out.write_all(text.as_bytes());
+    }
+    Ok(report.verdict == Verdict::Ok)
+}
+
+/// `load`: verify and import in one read.
+fn run_load(args: &LoadArgs) -> Result<bool, CliError> {
+    let (options, recorded) = options_for(&args.source)?;
+    let mut target: Box<dyn FileTarget> = match &args.to {
+        TargetSpec::OciLayout(dir) => Box::new(OciLayout::open(dir)?),
+    };
+    let (report, outcome) = with_progress(&args.source, |path, progress| {
+        pipeline::load_file(path, options, target.as_mut(), progress)
+    })?;
+    let verified = report.verdict == Verdict::Ok;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        let (import, error) = match &outcome {
+            Ok(summary) => (Some(summary), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let value =
+            serde_json::json!({ "report": report, "import": import, "import_error": error });
+        write_json(&mut out, &value)?;
+    } else {
+        let name = args.source.bundle.display().to_string();
+        let _ =
+            out.write_all(render::verify(&name, &report, recorded.as_ref(), style()).as_bytes());
+        if let Ok(summary) = &outcome {
+            let _ = out.write_all(render::imported(summary, style()).as_bytes());
+        }
+    }
+    match outcome {
+        Ok(_) => Ok(true),
+        Err(_) if !verified => {
+            let _ = writeln!(out, "nothing was imported: the bundle did not verify");
+            Ok(false)
+        }
+        Err(e) => Err(CliError::Import(e)),
+    }
+}
+
+fn options_for(source: &Source) -> Result<(Options, Option<sidecar::Recorded>), CliError> {
     let recorded = sidecar::recorded(
         &source.bundle,
         source.sha256.as_deref(),
@@ -52,29 +115,26 @@ fn run_verify(source: &Source, json: bool, inspect: bool) -> Result<bool, CliErr
         expected_sha256: recorded.as_ref().map(|r| r.sha256),
         ..Options::default()
     };
-    let report = with_progress(source, options)?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    if json {
-        serde_json::to_writer_pretty(&mut out, &report)
-            .map_err(|e| CliError::Usage(format!("cannot write the report: {e}")))?;
-        let _ = writeln!(out);
-    } else {
-        let style = Style {
-            color: stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        };
-        let name = source.bundle.display().to_string();
-        let text = if inspect {
-            render::inspect(&name, &report, recorded.as_ref(), style)
-        } else {
-            render::verify(&name, &report, recorded.as_ref(), style)
-        };
-        let _ = out.write_all(text.as_bytes());
-    }
-    Ok(report.verdict == Verdict::Ok)
+    Ok((options, recorded))
 }
 
-fn with_progress(source: &Source, options: Options) -> Result<Report, CliError> {
+fn style() -> Style {
+    Style {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+    serde_json::to_writer_pretty(&mut *out, value)
+        .map_err(|e| CliError::Usage(format!("cannot write the report: {e}")))?;
+    let _ = writeln!(out);
+    Ok(())
+}
+
+fn with_progress<T>(
+    source: &Source,
+    run: impl FnOnce(&std::path::Path, &mut dyn FnMut(u64)) -> Result<T, CliError>,
+) -> Result<T, CliError> {
     let total = std::fs::metadata(&source.bundle)
         .map_err(|e| CliError::io(&source.bundle, e))?
         .len();
@@ -98,9 +158,9 @@ fn with_progress(source: &Source, options: Options) -> Result<Report, CliError> 
             bar.set_position(n);
         }
     };
-    let report = pipeline::verify_file(&source.bundle, options, &mut progress);
+    let result = run(&source.bundle, &mut progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    report
+    result
 }

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread;
 
-use verify_core::{FileHasher, Options, Report, Verifier};
+use verify_core::{EntrySink, FileHasher, ImportPlan, Options, Report, Sha256, Verifier};
 
 use crate::error::CliError;
+use crate::import::{FileTarget, ImportError, ImportSummary};
 
 /// Size of one read. Large enough that per-chunk costs vanish, small enough
 /// that buffers in flight stay in the shared cache.
@@ -36,6 +37,94 @@ pub fn verify_reader(
     options: Options,
     progress: &mut dyn FnMut(u64),
 ) -> std::io::Result<Report> {
+    run(reader, options, None, progress)
+}
+
+/// Verifies the file at `path` and, in the same read, hands its files to
+/// `target`; the target commits only if the bundle verified.
+pub fn load_file(
+    path: &Path,
+    options: Options,
+    target: &mut dyn FileTarget,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(Report, Result<ImportSummary, ImportError>), CliError> {
+    let mut file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
+    let (tx, rx) = mpsc::sync_channel::<FileEvent>(DEPTH * 4);
+    let (report, staged) = thread::scope(|scope| {
+        let importer = scope.spawn(move || feed_target(target, rx));
+        let report = run(
+            &mut file,
+            options,
+            Some(Box::new(ChannelSink(tx))),
+            progress,
+        );
+        let staged = importer.join().map_err(|_| worker_panicked());
+        (report, staged)
+    });
+    let report = report.map_err(|e| CliError::io(path, e))?;
+    let (target, staged) = staged.map_err(|e| CliError::io(path, e))?;
+    let outcome = match staged {
+        Err(e) => Err(e),
+        Ok(()) => ImportPlan::from_report(&report)
+            .map_err(ImportError::from)
+            .and_then(|plan| target.commit(&plan)),
+    };
+    if outcome.is_err() {
+        target.abort();
+    }
+    Ok((report, outcome))
+}
+
+/// One event of the verifier's walk over the archive's files, sent from the
+/// verifying thread to the importing one so that neither waits on the other.
+enum FileEvent {
+    Begin(String, u64),
+    Data(Vec<u8>),
+    End(Sha256),
+}
+
+struct ChannelSink(SyncSender<FileEvent>);
+
+impl EntrySink for ChannelSink {
+    fn begin(&mut self, path: &str, size: u64) {
+        let _ = self.0.send(FileEvent::Begin(path.to_owned(), size));
+    }
+
+    fn data(&mut self, bytes: &[u8]) {
+        let _ = self.0.send(FileEvent::Data(bytes.to_vec()));
+    }
+
+    fn end(&mut self, sha256: &Sha256) {
+        let _ = self.0.send(FileEvent::End(*sha256));
+    }
+}
+
+/// Applies events to the target until the verifier is done; after the
+/// target's first error the rest is drained and dropped.
+fn feed_target(
+    target: &mut dyn FileTarget,
+    rx: Receiver<FileEvent>,
+) -> (&mut dyn FileTarget, Result<(), ImportError>) {
+    let mut status = Ok(());
+    for event in rx {
+        if status.is_err() {
+            continue;
+        }
+        status = match event {
+            FileEvent::Begin(path, size) => target.begin_file(&path, size),
+            FileEvent::Data(bytes) => target.file_data(&bytes),
+            FileEvent::End(sha) => target.end_file(&sha),
+        };
+    }
+    (target, status)
+}
+
+fn run(
+    reader: &mut dyn Read,
+    options: Options,
+    sink: Option<Box<dyn EntrySink>>,
+    progress: &mut dyn FnMut(u64),
+) -> std::io::Result<Report> {
     let options = Options {
         hash_file: false,
         ..options
@@ -56,7 +145,10 @@ pub fn verify_reader(
         });
         let pool = pool_tx;
         let verifier = scope.spawn(move || {
-            let mut verifier = Verifier::new(options);
+            let mut verifier = match sink {
+                Some(sink) => Verifier::with_sink(options, sink),
+                None => Verifier::new(options),
+            };
             for buf in verify_rx {
                 verifier.update(&buf);
                 recycle(buf, &pool);

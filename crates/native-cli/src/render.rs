@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use verify_core::{BundleFormat, Compression, Report, Severity, Verdict};
 
+use crate::import::ImportSummary;
 use crate::sidecar::Recorded;
 
 /// Whether to use colour (a terminal, and `NO_COLOR` unset).
@@ -276,6 +277,34 @@ pub fn inspect(name: &str, report: &Report, recorded: Option<&Recorded>, style: 
     }
     out.push('\n');
     conclusion(&mut out, report, style);
+    out
+}
+
+/// `airlock load`/`push`: what the target now shows.
+pub fn imported(summary: &ImportSummary, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        style.paint(
+            "32;1",
+            &format!(
+                "IMPORTED into {}: {} image(s), {} blob(s) written, {} already there",
+                summary.target,
+                summary.images.len(),
+                summary.blobs_written,
+                summary.blobs_present
+            )
+        )
+    );
+    for image in &summary.images {
+        let names = if image.names.is_empty() {
+            "<untagged>".to_owned()
+        } else {
+            image.names.join(", ")
+        };
+        let _ = writeln!(out, "  {names}  {}", image.manifest_digest);
+    }
     out
 }
 

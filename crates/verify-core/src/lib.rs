@@ -15,6 +15,7 @@ mod formats;
 mod json;
 pub mod limits;
 mod paths;
+pub mod plan;
 pub mod reference;
 pub mod report;
 pub mod sums;
@@ -23,8 +24,9 @@ mod verifier;
 
 pub use digest::{Digest, DigestError, Sha256};
 pub use limits::Limits;
+pub use plan::{BlobRef, ImportPlan, PlanError, PlannedImage, PlannedManifest};
 pub use report::{
     BundleFormat, BundleReport, Compression, Finding, FindingKind, ImageReport, LayerReport,
     Report, Severity, Verdict,
 };
-pub use verifier::{FileHasher, Options, Verifier};
+pub use verifier::{EntrySink, FileHasher, Options, Verifier};

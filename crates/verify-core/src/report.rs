@@ -90,10 +90,15 @@ pub struct ImageReport {
     pub repo_tags: Vec<String>,
     /// The OCI manifest's digest, absent for docker-archive-only bundles.
     pub manifest_digest: Option<Digest>,
+    /// The manifest's media type and size, as its descriptor states them.
+    pub manifest_media_type: Option<String>,
+    pub manifest_size: Option<u64>,
     /// `os/architecture[/variant]`, from the config.
     pub platform: Option<String>,
     /// The image config digest (the image ID docker shows).
     pub config_digest: Option<Digest>,
+    /// The config's size in bytes.
+    pub config_size: Option<u64>,
     /// The config's `created` timestamp, as written.
     pub created: Option<String>,
     pub layers: Vec<LayerReport>,

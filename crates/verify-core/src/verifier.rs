@@ -55,6 +55,22 @@ impl FileHasher {
     }
 }
 
+/// Sees each regular file of the archive as the verifier reads it.
+///
+/// A face that imports while it verifies (the CLI's `load`) writes the bytes
+/// somewhere out of sight as they pass, and makes them visible only once the
+/// report says the bundle is good; so a bundle is read once, not twice. Only
+/// files whose path was admitted are shown. The sink cannot stop the
+/// verifier: one that fails keeps its error and reports it afterwards.
+pub trait EntrySink: Send {
+    /// A file starts: its normalized path and its size from the tar header.
+    fn begin(&mut self, path: &str, size: u64);
+    /// The next piece of the file's bytes.
+    fn data(&mut self, bytes: &[u8]);
+    /// The file ended; this is the SHA-256 of the bytes shown.
+    fn end(&mut self, sha256: &Sha256);
+}
+
 /// Bytes needed to tell gzip, zstd and tar apart.
 const MAGIC_LEN: usize = 4;
 
@@ -83,6 +99,8 @@ pub struct Verifier {
     fed: u64,
     compression: Compression,
     input: Input,
+    /// Held until the tar reader is built.
+    sink: Option<Box<dyn EntrySink>>,
 }
 
 impl Verifier {
@@ -93,7 +111,15 @@ impl Verifier {
             fed: 0,
             compression: Compression::None,
             input: Input::Sniffing(Vec::with_capacity(MAGIC_LEN)),
+            sink: None,
         }
+    }
+
+    /// A verifier that also shows every admitted file to `sink`.
+    pub fn with_sink(options: Options, sink: Box<dyn EntrySink>) -> Self {
+        let mut verifier = Self::new(options);
+        verifier.sink = Some(sink);
+        verifier
     }
 
     /// Bytes fed so far.
@@ -124,7 +150,7 @@ impl Verifier {
     /// Chooses how to read the stream from its first bytes.
     fn start(&mut self, head: &[u8]) {
         self.compression = sniff(head);
-        let reader = Reader::new(&self.options.limits);
+        let reader = Reader::new(&self.options.limits, self.sink.take());
         self.input = match Decoder::new(self.compression, reader) {
             Ok(decoder) => Input::Compressed {
                 decoder: Box::new(decoder),
@@ -176,7 +202,10 @@ impl Verifier {
         if let Input::Sniffing(head) = &mut self.input {
             let head = std::mem::take(head);
             if head.is_empty() {
-                self.input = Input::Plain(Box::new(Reader::new(&self.options.limits)));
+                self.input = Input::Plain(Box::new(Reader::new(
+                    &self.options.limits,
+                    self.sink.take(),
+                )));
             } else {
                 self.start(&head);
             }
@@ -186,13 +215,13 @@ impl Verifier {
         let mut outer_failed = false;
         let mut reader = match std::mem::replace(&mut self.input, Input::Sniffing(Vec::new())) {
             Input::Plain(reader) => *reader,
-            Input::Sniffing(_) => Reader::new(&limits),
+            Input::Sniffing(_) => Reader::new(&limits, None),
             Input::Compressed { mut decoder, error } => {
                 let error = match error {
                     Some(e) => Some(e),
                     None => decoder.finish().err(),
                 };
-                let reader = std::mem::replace(decoder.get_mut(), Reader::new(&limits));
+                let reader = std::mem::replace(decoder.get_mut(), Reader::new(&limits, None));
                 if let Some(e) = error {
                     outer_failed = true;
                     outer_findings.push(if reader.expanded_too_far {
@@ -325,7 +354,7 @@ struct Reader {
 }
 
 impl Reader {
-    fn new(limits: &Limits) -> Self {
+    fn new(limits: &Limits, sink: Option<Box<dyn EntrySink>>) -> Self {
         Self {
             tar: TarStream::new(limits),
             collector: Collector {
@@ -334,6 +363,7 @@ impl Reader {
                 findings: Vec::new(),
                 current: None,
                 json_used: 0,
+                sink,
             },
             written: 0,
             allowed: u64::MAX,
@@ -376,6 +406,7 @@ struct Collector {
     findings: Vec<Finding>,
     current: Option<Current>,
     json_used: u64,
+    sink: Option<Box<dyn EntrySink>>,
 }
 
 impl TarSink for Collector {
@@ -384,6 +415,9 @@ impl TarSink for Collector {
         self.findings.extend(admitted.findings);
         self.current = match (header.kind, admitted.path) {
             (EntryKind::File, Some(path)) => {
+                if let Some(sink) = &mut self.sink {
+                    sink.begin(&path, header.size);
+                }
                 let budget = self.limits.max_json_bytes.min(
                     self.limits
                         .max_json_total_bytes
@@ -402,6 +436,9 @@ impl TarSink for Collector {
     fn data(&mut self, bytes: &[u8]) {
         if let Some(current) = &mut self.current {
             current.digest.update(bytes);
+            if let Some(sink) = &mut self.sink {
+                sink.data(bytes);
+            }
         }
     }
 
@@ -410,6 +447,9 @@ impl TarSink for Collector {
             return;
         };
         let content = current.digest.finish();
+        if let Some(sink) = &mut self.sink {
+            sink.end(&content.sha256);
+        }
         if let Json::Kept(bytes) = &content.json {
             self.json_used += bytes.len() as u64;
         }

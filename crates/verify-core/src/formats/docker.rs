@@ -155,6 +155,8 @@ impl<'a> Resolver<'a> {
             report: ImageReport {
                 repo_tags: names.into_iter().collect(),
                 manifest_digest: None,
+                manifest_media_type: None,
+                manifest_size: None,
                 platform: config.as_ref().map(|c| {
                     platform_string(
                         &c.os().to_string(),
@@ -163,6 +165,7 @@ impl<'a> Resolver<'a> {
                     )
                 }),
                 config_digest: Some(Digest::from(config_digest)),
+                config_size: Some(config_record.content.size),
                 created: config.as_ref().and_then(|c| c.created().clone()),
                 layers,
             },

@@ -348,8 +348,11 @@ impl<'a> Resolver<'a> {
             report: ImageReport {
                 repo_tags: names.full.iter().cloned().collect(),
                 manifest_digest: Some(manifest_digest),
+                manifest_media_type: Some(desc.media_type().to_string()),
+                manifest_size: Some(desc.size()),
                 platform,
                 config_digest: Some(config_digest),
+                config_size: Some(manifest.config().size()),
                 created: config.as_ref().and_then(|c| c.created().clone()),
                 layers,
             },

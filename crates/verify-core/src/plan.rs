@@ -1,0 +1,262 @@
+//! What an importer must write for a verified bundle: per image, its names,
+//! its manifest and the blobs that manifest references.
+//!
+//! The report says what the bundle holds; the plan turns that into the
+//! content-addressed objects every target (an OCI layout, containerd, a
+//! registry) stores. Bundles written by `docker save` before version 25 have
+//! no manifest blob at all, only `manifest.json`, so the plan writes the OCI
+//! manifest a registry or containerd needs, the way `skopeo copy` does.
+
+use oci_spec::image::{DescriptorBuilder, ImageManifestBuilder, MediaType};
+use thiserror::Error;
+
+use crate::digest::{Digest, Sha256};
+use crate::report::{ImageReport, Report, Verdict};
+
+/// The objects to import for a bundle that verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportPlan {
+    pub images: Vec<PlannedImage>,
+}
+
+/// One image: what to tag, and the manifest the tags point at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedImage {
+    /// Normalized references (`docker.io/library/alpine:3.19`); may be empty
+    /// for an OCI archive whose index names nothing.
+    pub names: Vec<String>,
+    /// `os/architecture[/variant]`, when the config says.
+    pub platform: Option<String>,
+    pub manifest: PlannedManifest,
+    pub config: BlobRef,
+    pub layers: Vec<BlobRef>,
+}
+
+impl PlannedImage {
+    /// The config, then the layers: every blob the manifest references.
+    pub fn blobs(&self) -> impl Iterator<Item = &BlobRef> {
+        std::iter::once(&self.config).chain(&self.layers)
+    }
+}
+
+/// A manifest: either a blob of the bundle, or one the plan wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedManifest {
+    pub blob: BlobRef,
+    /// The manifest's bytes when the bundle had none (docker-archive); when
+    /// `None` the bytes are the bundle's file with digest `blob.digest`.
+    pub synthesized: Option<Vec<u8>>,
+}
+
+/// A content-addressed object and how it is described.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRef {
+    pub digest: Sha256,
+    pub size: u64,
+    pub media_type: String,
+}
+
+impl BlobRef {
+    /// The digest in its `sha256:<hex>` form.
+    pub fn digest_string(&self) -> String {
+        Digest::from(self.digest).to_string()
+    }
+}
+
+/// Why a report cannot be imported.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum PlanError {
+    #[error("the bundle did not verify; nothing may be imported from it")]
+    NotVerified,
+    #[error("image {image} has no {what} in the report")]
+    Incomplete { image: usize, what: &'static str },
+    #[error(
+        "{name} names more than one image (a multi-platform bundle); importing several \
+         platforms under one name is not supported yet"
+    )]
+    NameClash { name: String },
+}
+
+impl ImportPlan {
+    /// The plan for a report whose verdict is ok.
+    pub fn from_report(report: &Report) -> Result<Self, PlanError> {
+        if report.verdict != Verdict::Ok {
+            return Err(PlanError::NotVerified);
+        }
+        let images = report
+            .images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| plan_image(i, image))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut seen = std::collections::HashMap::new();
+        for image in &images {
+            for name in &image.names {
+                if let Some(other) = seen.insert(name.as_str(), image.manifest.blob.digest)
+                    && other != image.manifest.blob.digest
+                {
+                    return Err(PlanError::NameClash { name: name.clone() });
+                }
+            }
+        }
+        Ok(Self { images })
+    }
+}
+
+fn plan_image(index: usize, image: &ImageReport) -> Result<PlannedImage, PlanError> {
+    let missing = |what| PlanError::Incomplete { image: index, what };
+    let config = BlobRef {
+        digest: image
+            .config_digest
+            .ok_or(missing("config digest"))?
+            .sha256(),
+        size: image.config_size.ok_or(missing("config size"))?,
+        media_type: MediaType::ImageConfig.to_string(),
+    };
+    let layers = image
+        .layers
+        .iter()
+        .map(|l| {
+            Ok(BlobRef {
+                digest: l.digest.ok_or(missing("layer digest"))?,
+                size: l.size.ok_or(missing("layer size"))?,
+                media_type: l.media_type.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, PlanError>>()?;
+    let manifest = match image.manifest_digest {
+        Some(digest) => PlannedManifest {
+            blob: BlobRef {
+                digest: digest.sha256(),
+                size: image.manifest_size.ok_or(missing("manifest size"))?,
+                media_type: image
+                    .manifest_media_type
+                    .clone()
+                    .ok_or(missing("manifest media type"))?,
+            },
+            synthesized: None,
+        },
+        None => synthesize(&config, &layers).ok_or(missing("manifest"))?,
+    };
+    Ok(PlannedImage {
+        names: image.repo_tags.clone(),
+        platform: image.platform.clone(),
+        manifest,
+        config,
+        layers,
+    })
+}
+
+/// Writes the OCI manifest for an image that `manifest.json` alone describes.
+fn synthesize(config: &BlobRef, layers: &[BlobRef]) -> Option<PlannedManifest> {
+    let descriptor = |b: &BlobRef| {
+        DescriptorBuilder::default()
+            .media_type(MediaType::from(b.media_type.as_str()))
+            .digest(oci_spec::image::Digest::try_from(b.digest_string()).ok()?)
+            .size(b.size)
+            .build()
+            .ok()
+    };
+    let manifest = ImageManifestBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageManifest)
+        .config(descriptor(config)?)
+        .layers(layers.iter().map(descriptor).collect::<Option<Vec<_>>>()?)
+        .build()
+        .ok()?;
+    let bytes = serde_json::to_vec(&manifest).ok()?;
+    Some(PlannedManifest {
+        blob: BlobRef {
+            digest: Sha256::of(&bytes),
+            size: bytes.len() as u64,
+            media_type: MediaType::ImageManifest.to_string(),
+        },
+        synthesized: Some(bytes),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::LayerReport;
+
+    fn docker_only_image() -> ImageReport {
+        ImageReport {
+            repo_tags: vec!["docker.io/library/app:1.0".into()],
+            manifest_digest: None,
+            manifest_media_type: None,
+            manifest_size: None,
+            platform: Some("linux/amd64".into()),
+            config_digest: Some(Digest::from(Sha256::of(b"config"))),
+            config_size: Some(6),
+            created: None,
+            layers: vec![LayerReport {
+                digest: Some(Sha256::of(b"layer")),
+                media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+                size: Some(5),
+                uncompressed_size: Some(5),
+                diff_id: None,
+            }],
+        }
+    }
+
+    fn report(images: Vec<ImageReport>, verdict: Verdict) -> Report {
+        Report {
+            verdict,
+            bundle: crate::report::BundleReport {
+                size: 0,
+                sha256: None,
+                expected_sha256: None,
+                sha256_matches: None,
+                format: crate::report::BundleFormat::DockerArchive,
+                compression: crate::report::Compression::None,
+                entries: 0,
+            },
+            images,
+            findings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_failed_report_has_no_plan() {
+        let r = report(vec![docker_only_image()], Verdict::Fail);
+        assert_eq!(ImportPlan::from_report(&r), Err(PlanError::NotVerified));
+    }
+
+    #[test]
+    fn docker_archive_images_get_a_manifest_that_references_their_blobs() {
+        let r = report(vec![docker_only_image()], Verdict::Ok);
+        let plan = ImportPlan::from_report(&r).expect("plan");
+        let manifest = &plan.images[0].manifest;
+        let bytes = manifest.synthesized.as_ref().expect("synthesized");
+        assert_eq!(manifest.blob.digest, Sha256::of(bytes));
+        let parsed: serde_json::Value = serde_json::from_slice(bytes).expect("json");
+        assert_eq!(
+            parsed["config"]["digest"],
+            Digest::from(Sha256::of(b"config")).to_string()
+        );
+        assert_eq!(parsed["config"]["size"], 6);
+        assert_eq!(
+            parsed["layers"][0]["digest"],
+            Digest::from(Sha256::of(b"layer")).to_string()
+        );
+        assert_eq!(
+            parsed["mediaType"],
+            "application/vnd.oci.image.manifest.v1+json"
+        );
+    }
+
+    #[test]
+    fn one_name_on_two_images_is_refused() {
+        let a = docker_only_image();
+        let mut b = docker_only_image();
+        b.config_digest = Some(Digest::from(Sha256::of(b"other config")));
+        let r = report(vec![a, b], Verdict::Ok);
+        assert_eq!(
+            ImportPlan::from_report(&r),
+            Err(PlanError::NameClash {
+                name: "docker.io/library/app:1.0".into()
+            })
+        );
+    }
+}

@@ -88,6 +88,19 @@ fn build_page() -> Result<page::Page, String> {
     Ok(page)
 }
 
+/// What `airlock load`/`push` are tested against: Docker, containerd, a
+/// registry with TLS and htpasswd, and the tools that read their results.
+const IMPORT_TOOLS: &[(&str, &str)] = &[
+    ("/usr/sbin/dockerd", "docker.io"),
+    ("docker", "docker.io"),
+    ("/usr/bin/containerd", "containerd"),
+    ("ctr", "containerd"),
+    ("/usr/bin/docker-registry", "docker-registry"),
+    ("skopeo", "skopeo"),
+    ("htpasswd", "apache2-utils"),
+    ("openssl", "openssl"),
+];
+
 /// Everything CI checks, in the order that fails fastest.
 fn test() -> Result<(), String> {
     env::ensure_rust_tools()?;
@@ -116,9 +129,11 @@ fn test() -> Result<(), String> {
         ]),
         Step::new("verify-core builds for wasm32-unknown-unknown"),
     )?;
+    // The load and push tests drive the real importers on loopback.
+    env::ensure_debian_tools(IMPORT_TOOLS)?;
     run(
         cargo(["test", "--workspace"]),
-        Step::new("unit, corpus and CLI tests"),
+        Step::new("unit, corpus, CLI and import tests"),
     )?;
     run(
         cargo(["build", "--release", "-p", "airlock"]),

@@ -78,9 +78,14 @@ pub struct InspectArgs {
 pub struct LoadArgs {
     #[command(flatten)]
     pub source: Source,
-    /// Where to import: `oci:DIR` (an OCI image layout, no daemon needed).
+    /// Where to import: `oci:DIR` (an OCI image layout, no daemon needed) or
+    /// `docker` (the Docker Engine API).
     #[arg(long, value_name = "TARGET", value_parser = parse_target)]
     pub to: TargetSpec,
+    /// Docker's socket for `--to docker` (default: `DOCKER_HOST`, else
+    /// unix:///var/run/docker.sock).
+    #[arg(long, value_name = "unix://PATH")]
+    pub docker_host: Option<String>,
     /// Print the report and the import summary as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -90,11 +95,15 @@ pub struct LoadArgs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetSpec {
     OciLayout(PathBuf),
+    Docker,
 }
 
 fn parse_target(s: &str) -> Result<TargetSpec, String> {
+    if s == "docker" {
+        return Ok(TargetSpec::Docker);
+    }
     match s.split_once(':') {
         Some(("oci", dir)) if !dir.is_empty() => Ok(TargetSpec::OciLayout(PathBuf::from(dir))),
-        _ => Err(format!("`{s}` is not a target; use oci:DIR")),
+        _ => Err(format!("`{s}` is not a target; use oci:DIR or docker")),
     }
 }

@@ -19,6 +19,7 @@ use verify_core::{Options, Verdict};
 use crate::cli::{Cli, Command, LoadArgs, Source, TargetSpec};
 use crate::error::CliError;
 use crate::import::FileTarget;
+use crate::import::docker::{self, DockerLoad};
 use crate::import::oci_layout::OciLayout;
 use crate::render::Style;
 
@@ -72,6 +73,9 @@ fn run_load(args: &LoadArgs) -> Result<bool, CliError> {
     let (options, recorded) = options_for(&args.source)?;
     let mut target: Box<dyn FileTarget> = match &args.to {
         TargetSpec::OciLayout(dir) => Box::new(OciLayout::open(dir)?),
+        TargetSpec::Docker => Box::new(DockerLoad::open(docker::socket_path(
+            args.docker_host.as_deref(),
+        )?)?),
     };
     let (report, outcome) = with_progress(&args.source, |path, progress| {
         pipeline::load_file(path, options, target.as_mut(), progress)
@@ -98,7 +102,9 @@ fn run_load(args: &LoadArgs) -> Result<bool, CliError> {
     match outcome {
         Ok(_) => Ok(true),
         Err(_) if !verified => {
-            let _ = writeln!(out, "nothing was imported: the bundle did not verify");
+            if !args.json {
+                let _ = writeln!(out, "nothing was imported: the bundle did not verify");
+            }
             Ok(false)
         }
         Err(e) => Err(CliError::Import(e)),

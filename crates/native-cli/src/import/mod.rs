@@ -8,6 +8,7 @@
 //! image record, a tag); otherwise [`FileTarget::abort`] removes what was
 //! staged, so a failed check leaves the target as it was.
 
+pub mod docker;
 pub mod oci_layout;
 pub mod staging;
 

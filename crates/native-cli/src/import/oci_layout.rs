@@ -3,9 +3,9 @@
 //! Blobs are staged beside the layout while the bundle is read and renamed
 //! into `blobs/sha256/` on commit; `index.json` is replaced in one rename at
 //! the very end. A failed check, or a process killed half-way, leaves the
-//! layout as it was (a killed run leaves its staging directory, named
-//! `.DIR.airlock-staging-PID`, beside it). Loading the same bundle again
-//! writes nothing new.
+//! layout as it was; a killed run leaves its staging directory,
+//! `.DIR.airlock-staging-PID`, beside it, and the next run removes it.
+//! Loading the same bundle again writes nothing new.
 
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -51,9 +51,9 @@ impl OciLayout {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "layout".into());
         let parent = dir.parent().unwrap_or(Path::new("/"));
-        let staging = Staging::create(
-            parent.join(format!(".{name}.airlock-staging-{}", std::process::id())),
-        )?;
+        let prefix = format!(".{name}.airlock-staging-");
+        remove_abandoned(parent, &prefix);
+        let staging = Staging::create(parent.join(format!("{prefix}{}", std::process::id())))?;
         Ok(Self { dir, staging })
     }
 
@@ -120,6 +120,23 @@ impl OciLayout {
         let bytes = serde_json::to_vec_pretty(&index)
             .map_err(|e| ImportError::Target(format!("cannot encode index.json: {e}")))?;
         write_atomically(&path, &bytes)
+    }
+}
+
+/// Removes staging directories left by runs that were killed: their process
+/// is gone (no `/proc/PID`), so nothing will ever finish them.
+fn remove_abandoned(parent: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
     }
 }
 

@@ -2,6 +2,8 @@
 //! directory per test. Each daemon's harness lives in its own module here.
 #![allow(dead_code)] // each test crate uses a different part
 
+pub mod dockerd;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -89,4 +91,55 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, u64)> {
     }
     out.sort();
     out
+}
+
+/// An `airlock` run reading `bundle` through a FIFO that has been fed only
+/// the first half, so the run is surely mid-import. Kill it with
+/// [`HalfFed::kill`].
+pub struct HalfFed {
+    child: std::process::Child,
+    writer: std::fs::File,
+}
+
+impl HalfFed {
+    /// `args` are the airlock arguments before the bundle path.
+    pub fn start(args: &[&str], bundle: &Path, fifo: &Path) -> Self {
+        use std::io::Write as _;
+        let bytes = std::fs::read(bundle).expect("bundle");
+        assert!(
+            Command::new("mkfifo")
+                .arg(fifo)
+                .status()
+                .expect("mkfifo")
+                .success()
+        );
+        let child = Command::new(env!("CARGO_BIN_EXE_airlock"))
+            .args(args)
+            .arg(fifo)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("airlock starts");
+        let mut writer = std::fs::OpenOptions::new()
+            .write(true)
+            .open(fifo)
+            .expect("fifo opens");
+        writer
+            .write_all(&bytes[..bytes.len() / 2])
+            .expect("first half written");
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        Self { child, writer }
+    }
+
+    /// Kills the run, asserting it was still going.
+    pub fn kill(mut self) {
+        assert!(
+            self.child.try_wait().expect("status").is_none(),
+            "airlock ended before it was killed"
+        );
+        self.child.kill().expect("kill");
+        let _ = self.child.wait();
+        drop(self.writer);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
 }

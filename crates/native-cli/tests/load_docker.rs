@@ -1,0 +1,92 @@
+//! `airlock load --to docker` against a real, private dockerd: every good
+//! corpus bundle lands with the image IDs the report gave, every bad one is
+//! refused with Docker left exactly as it was, and a load killed half-way
+//! tags nothing.
+
+mod support;
+
+use support::dockerd::Dockerd;
+use support::{HalfFed, airlock, json, rows};
+
+fn load(daemon: &Dockerd, bundle: &str) -> std::process::Output {
+    airlock(&[
+        "load",
+        "--json",
+        "--to",
+        "docker",
+        "--docker-host",
+        &daemon.host(),
+        bundle,
+    ])
+}
+
+#[test]
+fn good_bundles_load_and_bad_ones_change_nothing() {
+    let daemon = Dockerd::start("load");
+    for row in rows("ok") {
+        let path = row.path();
+        let out = load(&daemon, path.to_str().expect("utf-8 path"));
+        let result = json(&out);
+        assert_eq!(out.status.code(), Some(0), "{}: {result:#}", row.file);
+        let images = result["import"]["images"].as_array().expect("images");
+        assert_eq!(
+            images.len(),
+            result["report"]["images"].as_array().map_or(0, Vec::len),
+            "{}: one import per verified image",
+            row.file
+        );
+        for image in images {
+            for name in image["names"].as_array().expect("names") {
+                let name = name.as_str().expect("name");
+                let inspect = daemon.docker(&["image", "inspect", "--format", "{{.Id}}", name]);
+                assert!(inspect.status.success(), "{}: {name} missing", row.file);
+                assert_eq!(
+                    String::from_utf8_lossy(&inspect.stdout).trim(),
+                    image["config_digest"].as_str().expect("digest"),
+                    "{}: {name} is not the verified image",
+                    row.file
+                );
+            }
+        }
+    }
+
+    let before = daemon.state();
+    assert!(!before.0.is_empty());
+    for row in rows("fail").into_iter().chain(rows("*")) {
+        let path = row.path();
+        let out = load(&daemon, path.to_str().expect("utf-8 path"));
+        let result = json(&out);
+        assert_eq!(out.status.code(), Some(1), "{}: {result:#}", row.file);
+        assert!(result["import"].is_null(), "{}", row.file);
+        assert_eq!(daemon.state(), before, "{} changed Docker", row.file);
+    }
+}
+
+#[test]
+fn a_load_killed_half_way_tags_nothing_and_a_rerun_completes() {
+    let daemon = Dockerd::start("kill");
+    let bundle = support::corpus().join("good/skopeo-docker-archive.tar");
+    let before = daemon.state();
+    let fifo = support::scratch("docker-kill").join("bundle.fifo");
+    let host = daemon.host();
+    HalfFed::start(
+        &["load", "--to", "docker", "--docker-host", &host],
+        &bundle,
+        &fifo,
+    )
+    .kill();
+    assert_eq!(daemon.state(), before, "a killed load left something");
+    let leftovers = std::fs::read_dir(daemon.dir.join("data/tmp"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(leftovers, 0, "Docker kept the broken upload");
+
+    let out = load(&daemon, bundle.to_str().expect("utf-8 path"));
+    assert_eq!(out.status.code(), Some(0), "{}", json(&out));
+    assert!(
+        daemon
+            .docker(&["image", "inspect", "localhost/airlock/app:1.0"])
+            .status
+            .success()
+    );
+}

@@ -1,0 +1,104 @@
+//! A private `dockerd` on a unix socket, as `../shared/corpus/daemons.sh`
+//! starts it: no iptables, no bridge, vfs storage, its own data and exec
+//! roots. Stopped (that process only) when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Dockerd {
+    child: Child,
+    pub dir: PathBuf,
+    pub socket: PathBuf,
+}
+
+impl Dockerd {
+    pub fn start(name: &str) -> Self {
+        assert!(
+            Path::new("/usr/sbin/dockerd").is_file(),
+            "dockerd is not installed; `cargo xtask test` installs it (apt: docker.io)"
+        );
+        // Unix socket paths are limited to 108 bytes: keep this one short.
+        let dir = std::env::temp_dir().join(format!("airlock-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("daemon dir");
+        let socket = dir.join("docker.sock");
+        let log = std::fs::File::create(dir.join("dockerd.log")).expect("log file");
+        let child = Command::new("/usr/sbin/dockerd")
+            .args(["--iptables=false", "--ip6tables=false", "--bridge=none"])
+            .args(["--storage-driver=vfs", "--data-root"])
+            .arg(dir.join("data"))
+            .arg("--exec-root")
+            .arg(dir.join("exec"))
+            .arg("--pidfile")
+            .arg(dir.join("docker.pid"))
+            .arg("--host")
+            .arg(format!("unix://{}", socket.display()))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("dockerd starts");
+        let daemon = Self { child, dir, socket };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !daemon.docker(&["version"]).status.success() {
+            assert!(
+                Instant::now() < deadline,
+                "dockerd did not come up: {}",
+                std::fs::read_to_string(daemon.dir.join("dockerd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        daemon
+    }
+
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    /// The docker CLI against this daemon.
+    pub fn docker(&self, args: &[&str]) -> Output {
+        Command::new("docker")
+            .arg("-H")
+            .arg(self.host())
+            .args(args)
+            .output()
+            .expect("the docker CLI runs")
+    }
+
+    /// Every image and every layer Docker holds: what a refused load must
+    /// leave as it was.
+    pub fn state(&self) -> (Vec<String>, Vec<(PathBuf, u64)>) {
+        let images = self.docker(&[
+            "images",
+            "-a",
+            "--no-trunc",
+            "--format",
+            "{{.Repository}}:{{.Tag}} {{.ID}}",
+        ]);
+        let mut images: Vec<String> = String::from_utf8_lossy(&images.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        images.sort();
+        let layers = super::tree(&self.dir.join("data/image"));
+        (images, layers)
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -4,16 +4,15 @@ mod cli;
 mod error;
 mod import;
 mod pipeline;
+mod progress;
 mod render;
 mod sidecar;
 mod sums_check;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressStyle};
 use verify_core::{Options, Verdict};
 
 use crate::cli::{Cli, Command, LoadArgs, Source, TargetSpec};
@@ -21,6 +20,7 @@ use crate::error::CliError;
 use crate::import::FileTarget;
 use crate::import::docker::{self, DockerLoad};
 use crate::import::oci_layout::OciLayout;
+use crate::progress::{Progress, Watched};
 use crate::render::Style;
 
 /// Exit statuses, as documented in `--help`.
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
 /// `verify` and `inspect`: the same single pass, shown two ways.
 fn run_verify(source: &Source, json: bool, inspect: bool) -> Result<bool, CliError> {
     let (options, recorded) = options_for(source)?;
-    let report = with_progress(source, |path, progress| {
+    let report = with_progress(source, |path, progress, _| {
         pipeline::verify_file(path, options, progress)
     })?;
     let stdout = std::io::stdout();
@@ -77,8 +77,12 @@ fn run_load(args: &LoadArgs) -> Result<bool, CliError> {
             args.docker_host.as_deref(),
         )?)?),
     };
-    let (report, outcome) = with_progress(&args.source, |path, progress| {
-        pipeline::load_file(path, options, target.as_mut(), progress)
+    let (report, outcome) = with_progress(&args.source, |path, progress, bars| {
+        let mut watched = Watched {
+            inner: target.as_mut(),
+            bar: bars.map(Progress::file_bar),
+        };
+        pipeline::load_file(path, options, &mut watched, progress)
     })?;
     let verified = report.verdict == Verdict::Ok;
     let stdout = std::io::stdout();
@@ -139,34 +143,23 @@ fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), 
 
 fn with_progress<T>(
     source: &Source,
-    run: impl FnOnce(&std::path::Path, &mut dyn FnMut(u64)) -> Result<T, CliError>,
+    run: impl FnOnce(&std::path::Path, &mut dyn FnMut(u64), Option<&Progress>) -> Result<T, CliError>,
 ) -> Result<T, CliError> {
     let total = std::fs::metadata(&source.bundle)
         .map_err(|e| CliError::io(&source.bundle, e))?
         .len();
-    let show = !source.no_progress && std::io::stderr().is_terminal();
-    let bar = if show {
-        let bar = ProgressBar::new(total);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{bar:40}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar.enable_steady_tick(Duration::from_millis(200));
-        Some(bar)
-    } else {
-        None
-    };
-    let mut progress = |n: u64| {
-        if let Some(bar) = &bar {
-            bar.set_position(n);
+    let bars = Progress::new(
+        total,
+        !source.no_progress && std::io::stderr().is_terminal(),
+    );
+    let mut position = |n: u64| {
+        if let Some(bars) = &bars {
+            bars.set_position(n);
         }
     };
-    let result = run(&source.bundle, &mut progress);
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
+    let result = run(&source.bundle, &mut position, bars.as_ref());
+    if let Some(bars) = bars {
+        bars.finish();
     }
     result
 }

@@ -113,7 +113,7 @@ pub fn report(gib: u32) -> Result<Stats, String> {
 }
 
 /// Runs a command under GNU time for wall time and peak RSS.
-fn measure(argv: &[&str]) -> Result<Measured, String> {
+pub fn measure(argv: &[&str]) -> Result<Measured, String> {
     let out_file = std::env::temp_dir().join(format!("airlock-time-{}", std::process::id()));
     let status = Command::new("/usr/bin/time")
         .args(["-f", "%e %M", "-o"])
@@ -143,7 +143,7 @@ fn measure(argv: &[&str]) -> Result<Measured, String> {
 }
 
 /// `target/big/big-Ng.tar`, made by the corpus's `make-big.sh` when missing.
-fn generate(gib: u32) -> Result<PathBuf, String> {
+pub fn generate(gib: u32) -> Result<PathBuf, String> {
     let dir = env::root().join("target/big");
     let bundle = dir.join(format!("big-{gib}g.tar"));
     let sums = dir.join(format!("big-{gib}g.tar.sha256"));

@@ -9,7 +9,11 @@
 //!                 and a generated 2 GiB bundle verified with flat memory
 //!   big [GIB]     verify a generated bundle of GIB GiB (default 2) and print
 //!                 throughput and peak memory beside openssl and sha256sum
+//!   bench [--size GIB] [--rounds N] [--huge GIB]
+//!                 every speed and memory row of bench/RESULTS.md, as ratios
+//!                 against the peer tools measured in the same run
 
+mod bench;
 mod big;
 mod edge;
 mod env;
@@ -26,12 +30,15 @@ fn main() -> ExitCode {
         Some("page") => build_page().map(|_| ()),
         Some("edge") => edge::build().map(|dir| println!("built {}", dir.display())),
         Some("test") => test(),
+        Some("bench") => bench::Args::parse(&args[1..]).and_then(|a| bench::run_bench(&a)),
         Some("big") => {
             let gib = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2);
             big::report(gib).map(|_| ())
         }
         _ => {
-            eprintln!("usage: cargo xtask <demo | page | edge | test | big [GIB]>");
+            eprintln!(
+                "usage: cargo xtask <demo | page | edge | test | big [GIB] | bench [--size GIB] [--rounds N] [--huge GIB]>"
+            );
             return ExitCode::from(2);
         }
     };

@@ -1,0 +1,421 @@
+//! `cargo xtask bench`: Airlock beside the tools people use instead, each
+//! pair measured in the same run, rounds interleaved, reported as ratios
+//! against the targets in issue #8. Writes `bench/RESULTS.md` and
+//! `bench/results.json`.
+//!
+//! Wall-clock numbers belong here and never in tests: they say how this
+//! machine did today, and only the ratios carry over.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::big::{self, Measured};
+use crate::env::{self, Step, run};
+
+pub struct Args {
+    pub size_gib: u32,
+    pub rounds: usize,
+    /// Size of the bundle for the memory row; 0 skips it.
+    pub huge_gib: u32,
+}
+
+impl Args {
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let mut parsed = Self {
+            size_gib: 4,
+            rounds: 3,
+            huge_gib: 20,
+        };
+        let mut it = args.iter();
+        while let Some(flag) = it.next() {
+            let value = it
+                .next()
+                .and_then(|v| v.parse::<u32>().ok())
+                .ok_or_else(|| format!("{flag} needs a number"))?;
+            match flag.as_str() {
+                "--size" => parsed.size_gib = value,
+                "--rounds" => parsed.rounds = value.max(1) as usize,
+                "--huge" => parsed.huge_gib = value,
+                _ => return Err(format!("unknown flag {flag}")),
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+/// Min and median of several rounds, and the largest peak RSS seen.
+#[derive(Clone, Copy)]
+struct Timing {
+    min: f64,
+    median: f64,
+    peak_rss_mib: f64,
+}
+
+impl Timing {
+    fn of(rounds: &[Measured]) -> Self {
+        let mut secs: Vec<f64> = rounds.iter().map(|m| m.seconds).collect();
+        secs.sort_by(f64::total_cmp);
+        Self {
+            min: secs.first().copied().unwrap_or(0.0),
+            median: secs.get(secs.len() / 2).copied().unwrap_or(0.0),
+            peak_rss_mib: rounds.iter().map(|m| m.peak_rss_mib).fold(0.0, f64::max),
+        }
+    }
+}
+
+/// What a row must show.
+#[derive(Clone, Copy)]
+enum Goal {
+    /// Airlock's time / the peer's time at most this.
+    RatioAtMost(f64),
+    /// The peer's time / Airlock's time at least this.
+    FasterBy(f64),
+}
+
+struct Row {
+    id: &'static str,
+    what: String,
+    ours_label: String,
+    peer_label: String,
+    ours: Timing,
+    peer: Timing,
+    mib: f64,
+    goal: Goal,
+}
+
+impl Row {
+    fn ratio(&self) -> f64 {
+        self.ours.min / self.peer.min
+    }
+
+    fn met(&self) -> bool {
+        match self.goal {
+            Goal::RatioAtMost(x) => self.ratio() <= x,
+            Goal::FasterBy(x) => 1.0 / self.ratio() >= x,
+        }
+    }
+
+    fn goal_text(&self) -> String {
+        match self.goal {
+            Goal::RatioAtMost(x) => format!("airlock/peer <= {x:.2}"),
+            Goal::FasterBy(x) => format!("peer/airlock >= {x:.1}"),
+        }
+    }
+}
+
+/// A command to time: argv, and what to do before each round (outside the
+/// timing), such as removing the previous round's output.
+struct Job<'a> {
+    argv: Vec<String>,
+    before: Option<&'a dyn Fn()>,
+}
+
+fn job(argv: &[&str]) -> Job<'static> {
+    Job {
+        argv: argv.iter().map(|s| (*s).to_owned()).collect(),
+        before: None,
+    }
+}
+
+fn shell(script: &str) -> Job<'static> {
+    job(&["sh", "-c", script])
+}
+
+/// Times two commands in alternation, `rounds` times each.
+fn pair(ours: &Job<'_>, peer: &Job<'_>, rounds: usize) -> Result<(Timing, Timing), String> {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for (job, out) in [(ours, &mut a), (peer, &mut b)] {
+            if let Some(before) = job.before {
+                before();
+            }
+            let argv: Vec<&str> = job.argv.iter().map(String::as_str).collect();
+            out.push(big::measure(&argv)?);
+        }
+    }
+    Ok((Timing::of(&a), Timing::of(&b)))
+}
+
+pub fn run_bench(args: &Args) -> Result<(), String> {
+    env::ensure_debian_tools(&[
+        ("openssl", "openssl"),
+        ("python3", "python3"),
+        ("/usr/bin/time", "time"),
+        ("pigz", "pigz"),
+        ("skopeo", "skopeo"),
+    ])?;
+    run(
+        env::cargo(["build", "--release", "-p", "airlock"]),
+        Step::new("release build"),
+    )?;
+    let airlock = env::release_binary("airlock").display().to_string();
+    let bundle = big::generate(args.size_gib)?;
+    let b = bundle.display().to_string();
+    let mib = file_mib(&bundle)?;
+    let gz = gzip_copy(&bundle, &airlock)?;
+    let gz_s = gz.display().to_string();
+    let scratch = env::root().join("target/bench-scratch");
+    std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    let n = args.rounds;
+    let mut rows = Vec::new();
+
+    let verify = job(&[&airlock, "verify", "--no-progress", &b]);
+    let (ours, peer) = pair(&verify, &job(&["openssl", "dgst", "-sha256", &b]), n)?;
+    rows.push(Row {
+        id: "1a",
+        what: format!(
+            "full verify vs the fastest bare hash ({} GiB tar)",
+            args.size_gib
+        ),
+        ours_label: "airlock verify".into(),
+        peer_label: "openssl dgst -sha256".into(),
+        ours,
+        peer,
+        mib,
+        goal: Goal::RatioAtMost(1.10),
+    });
+    let (ours, peer) = pair(&verify, &job(&["sha256sum", &b]), n)?;
+    rows.push(Row {
+        id: "1b",
+        what: "full verify vs what users run".into(),
+        ours_label: "airlock verify".into(),
+        peer_label: "sha256sum".into(),
+        ours,
+        peer,
+        mib,
+        goal: Goal::FasterBy(3.0),
+    });
+
+    let dir = scratch.join("skopeo-dir");
+    let clear = || {
+        let _ = std::fs::remove_dir_all(&dir);
+    };
+    let skopeo = Job {
+        argv: vec![
+            "skopeo".into(),
+            "copy".into(),
+            "-q".into(),
+            format!("docker-archive:{b}"),
+            format!("dir:{}", dir.display()),
+        ],
+        before: Some(&clear),
+    };
+    let (ours, peer) = pair(&verify, &skopeo, n)?;
+    clear();
+    rows.push(Row {
+        id: "2",
+        what: "blob digests checked by copying out".into(),
+        ours_label: "airlock verify".into(),
+        peer_label: "skopeo copy docker-archive: dir:".into(),
+        ours,
+        peer,
+        mib,
+        goal: Goal::FasterBy(3.0),
+    });
+
+    let verify_gz = job(&[&airlock, "verify", "--no-progress", &gz_s]);
+    let pigz = shell(&format!("pigz -dc '{gz_s}' | sha256sum"));
+    let (ours, peer) = pair(&verify_gz, &pigz, n)?;
+    rows.push(Row {
+        id: "3",
+        what: "gzip-compressed bundle (docker save | gzip)".into(),
+        ours_label: "airlock verify B.tar.gz".into(),
+        peer_label: "pigz -dc | sha256sum".into(),
+        ours,
+        peer,
+        mib: file_mib(&gz)?,
+        goal: Goal::RatioAtMost(1.2),
+    });
+
+    let layout = scratch.join("layout");
+    let clear_layout = || {
+        let _ = std::fs::remove_dir_all(&layout);
+    };
+    let oci_target = format!("oci:{}", layout.display());
+    let load_oci = Job {
+        argv: vec![
+            airlock.clone(),
+            "load".into(),
+            "--no-progress".into(),
+            "--to".into(),
+            oci_target,
+            b.clone(),
+        ],
+        before: Some(&clear_layout),
+    };
+    let skopeo_oci = Job {
+        argv: vec![
+            "skopeo".into(),
+            "copy".into(),
+            "-q".into(),
+            format!("docker-archive:{b}"),
+            format!("oci:{}:big", layout.display()),
+        ],
+        before: Some(&clear_layout),
+    };
+    let (ours, peer) = pair(&load_oci, &skopeo_oci, n)?;
+    clear_layout();
+    rows.push(Row {
+        id: "6a",
+        what: "verify + import into an OCI layout".into(),
+        ours_label: "airlock load --to oci:".into(),
+        peer_label: "skopeo copy docker-archive: oci:".into(),
+        ours,
+        peer,
+        mib,
+        goal: Goal::RatioAtMost(1.0),
+    });
+
+    let huge = if args.huge_gib > 0 {
+        let huge = big::generate(args.huge_gib)?;
+        let h = huge.display().to_string();
+        let m = big::measure(&[&airlock, "verify", "--no-progress", &h])?;
+        Some((args.huge_gib, m))
+    } else {
+        None
+    };
+
+    write_results(args, &rows, huge.as_ref())
+}
+
+fn file_mib(path: &Path) -> Result<f64, String> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    Ok(len as f64 / f64::from(1 << 20))
+}
+
+/// `B.tar.gz` beside the bundle (pigz -6, like `gzip`), with its sidecar.
+fn gzip_copy(bundle: &Path, airlock: &str) -> Result<PathBuf, String> {
+    let gz = PathBuf::from(format!("{}.gz", bundle.display()));
+    let sums = PathBuf::from(format!("{}.gz.sha256", bundle.display()));
+    if gz.is_file() && sums.is_file() {
+        return Ok(gz);
+    }
+    let mut c = Command::new("sh");
+    c.arg("-c").arg(format!(
+        "pigz -6 -c '{b}' > '{b}.gz' && '{airlock}' hash '{b}.gz' > '{b}.gz.sha256'",
+        b = bundle.display()
+    ));
+    run(c, Step::new("gzip a copy of the bundle (pigz -6)"))?;
+    Ok(gz)
+}
+
+fn machine() -> String {
+    let sh = |cmd: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    format!(
+        "{} cores ({}), {} memory, kernel {}, sha_ni: {}",
+        sh("nproc"),
+        sh("lscpu | sed -n 's/^Model name: *//p'"),
+        sh("free -h | awk '/^Mem:/{print $2}'"),
+        sh("uname -r"),
+        if sh("grep -c sha_ni /proc/cpuinfo") == "0" {
+            "no"
+        } else {
+            "yes"
+        }
+    )
+}
+
+fn write_results(args: &Args, rows: &[Row], huge: Option<&(u32, Measured)>) -> Result<(), String> {
+    let date = Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env::root())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let machine = machine();
+    let mut md = String::new();
+    let _ = writeln!(md, "# Benchmark results\n");
+    let _ = writeln!(
+        md,
+        "`cargo xtask bench --size {} --rounds {} --huge {}` on {date}, commit {commit}.  ",
+        args.size_gib, args.rounds, args.huge_gib
+    );
+    let _ = writeln!(md, "Machine: {machine}.\n");
+    let _ = writeln!(
+        md,
+        "Each pair ran in the same run, rounds interleaved; times are min / median \
+         seconds; the ratio uses the minimums (page cache warm).\n"
+    );
+    let _ = writeln!(
+        md,
+        "| row | what | airlock | s (min/med) | MiB/s | peer | s (min/med) | MiB/s | ratio airlock/peer | target | met |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut json_rows = Vec::new();
+    let cell = |s: &str| s.replace('|', "\\|");
+    for r in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | `{}` | {:.2} / {:.2} | {:.0} | `{}` | {:.2} / {:.2} | {:.0} | {:.2} | {} | {} |",
+            r.id,
+            cell(&r.what),
+            cell(&r.ours_label),
+            r.ours.min,
+            r.ours.median,
+            r.mib / r.ours.min,
+            cell(&r.peer_label),
+            r.peer.min,
+            r.peer.median,
+            r.mib / r.peer.min,
+            r.ratio(),
+            r.goal_text(),
+            if r.met() { "yes" } else { "**no**" }
+        );
+        json_rows.push(json!({
+            "row": r.id, "what": r.what,
+            "airlock": {"command": r.ours_label, "min_s": r.ours.min, "median_s": r.ours.median, "peak_rss_mib": r.ours.peak_rss_mib},
+            "peer": {"command": r.peer_label, "min_s": r.peer.min, "median_s": r.peer.median, "peak_rss_mib": r.peer.peak_rss_mib},
+            "mib": r.mib, "ratio": r.ratio(), "target": r.goal_text(), "met": r.met(),
+        }));
+    }
+    let mut memory = Value::Null;
+    if let Some((gib, m)) = huge {
+        let met = m.peak_rss_mib <= big::RSS_LIMIT_MIB;
+        let _ = writeln!(
+            md,
+            "\nRow 5, memory: `airlock verify` on a {gib} GiB bundle peaked at {:.1} MiB RSS \
+             ({:.1} s); target <= {} MiB: {}.",
+            m.peak_rss_mib,
+            m.seconds,
+            big::RSS_LIMIT_MIB,
+            if met { "met" } else { "**not met**" }
+        );
+        memory =
+            json!({"gib": gib, "peak_rss_mib": m.peak_rss_mib, "seconds": m.seconds, "met": met});
+    }
+    let peak = rows.iter().map(|r| r.ours.peak_rss_mib).fold(0.0, f64::max);
+    let _ = writeln!(
+        md,
+        "\nPeak RSS of any airlock command above: {peak:.1} MiB."
+    );
+    println!("\n{md}");
+    let dir = env::root().join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("RESULTS.md"), md).map_err(|e| e.to_string())?;
+    let value = json!({
+        "date": date, "commit": commit, "machine": machine,
+        "size_gib": args.size_gib, "rounds": args.rounds,
+        "rows": json_rows, "memory": memory,
+    });
+    let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("results.json"), text).map_err(|e| e.to_string())?;
+    println!("wrote bench/RESULTS.md and bench/results.json");
+    Ok(())
+}

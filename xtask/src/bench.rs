@@ -76,7 +76,7 @@ enum Goal {
 }
 
 struct Row {
-    id: &'static str,
+    id: String,
     what: String,
     ours_label: String,
     peer_label: String,
@@ -165,7 +165,7 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
     let verify = job(&[&airlock, "verify", "--no-progress", &b]);
     let (ours, peer) = pair(&verify, &job(&["openssl", "dgst", "-sha256", &b]), n)?;
     rows.push(Row {
-        id: "1a",
+        id: "1a".into(),
         what: format!(
             "full verify vs the fastest bare hash ({} GiB tar)",
             args.size_gib
@@ -179,7 +179,7 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
     });
     let (ours, peer) = pair(&verify, &job(&["sha256sum", &b]), n)?;
     rows.push(Row {
-        id: "1b",
+        id: "1b".into(),
         what: "full verify vs what users run".into(),
         ours_label: "airlock verify".into(),
         peer_label: "sha256sum".into(),
@@ -206,7 +206,7 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
     let (ours, peer) = pair(&verify, &skopeo, n)?;
     clear();
     rows.push(Row {
-        id: "2",
+        id: "2".into(),
         what: "blob digests checked by copying out".into(),
         ours_label: "airlock verify".into(),
         peer_label: "skopeo copy docker-archive: dir:".into(),
@@ -220,7 +220,7 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
     let pigz = shell(&format!("pigz -dc '{gz_s}' | sha256sum"));
     let (ours, peer) = pair(&verify_gz, &pigz, n)?;
     rows.push(Row {
-        id: "3",
+        id: "3".into(),
         what: "gzip-compressed bundle (docker save | gzip)".into(),
         ours_label: "airlock verify B.tar.gz".into(),
         peer_label: "pigz -dc | sha256sum".into(),
@@ -259,7 +259,7 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
     let (ours, peer) = pair(&load_oci, &skopeo_oci, n)?;
     clear_layout();
     rows.push(Row {
-        id: "6a",
+        id: "6a".into(),
         what: "verify + import into an OCI layout".into(),
         ours_label: "airlock load --to oci:".into(),
         peer_label: "skopeo copy docker-archive: oci:".into(),
@@ -268,6 +268,8 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
         mib,
         goal: Goal::RatioAtMost(1.0),
     });
+
+    rows.extend(import_rows(&bundle, &scratch, n, mib)?);
 
     let huge = if args.huge_gib > 0 {
         let huge = big::generate(args.huge_gib)?;
@@ -279,6 +281,57 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
     };
 
     write_results(args, &rows, huge.as_ref())
+}
+
+/// The test binaries whose ignored `bench_*` tests time imports against
+/// the real daemons: their harnesses start and reset them.
+const IMPORT_BENCHES: &[&str] = &["load_docker"];
+
+/// Row 6 against daemons: each bench test appends a JSON line of timings.
+fn import_rows(bundle: &Path, scratch: &Path, rounds: usize, mib: f64) -> Result<Vec<Row>, String> {
+    let out = scratch.join("imports.jsonl");
+    let _ = std::fs::remove_file(&out);
+    let mut c = env::cargo(["test", "--release", "-p", "airlock"]);
+    for test in IMPORT_BENCHES {
+        c.args(["--test", test]);
+    }
+    c.args(["--", "--ignored", "--test-threads=1", "bench_"])
+        .env("AIRLOCK_BENCH_BUNDLE", bundle)
+        .env("AIRLOCK_BENCH_OUT", &out)
+        .env("AIRLOCK_BENCH_ROUNDS", rounds.to_string());
+    run(c, Step::new("imports beside the daemons' own tools"))?;
+    let text = std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let times = |v: &Value| -> Timing {
+        let rounds: Vec<Measured> = v
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_f64)
+                    .map(|seconds| Measured {
+                        seconds,
+                        peak_rss_mib: 0.0,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Timing::of(&rounds)
+    };
+    text.lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).map_err(|e| format!("bench row: {e}"))?;
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            Ok(Row {
+                id: s("row"),
+                what: s("what"),
+                ours_label: s("ours_label"),
+                peer_label: s("peer_label"),
+                ours: times(&v["ours"]),
+                peer: times(&v["peer"]),
+                mib,
+                goal: Goal::RatioAtMost(v["target_ratio_at_most"].as_f64().unwrap_or(1.0)),
+            })
+        })
+        .collect()
 }
 
 fn file_mib(path: &Path) -> Result<f64, String> {

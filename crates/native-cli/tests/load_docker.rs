@@ -90,3 +90,47 @@ fn a_load_killed_half_way_tags_nothing_and_a_rerun_completes() {
             .success()
     );
 }
+
+/// `cargo xtask bench` row 6: `airlock load --to docker` beside `docker
+/// load -i` on the same bundle, each starting from an empty daemon.
+#[test]
+#[ignore = "run by `cargo xtask bench`"]
+fn bench_load_docker() {
+    let Some((bundle, out, rounds)) = support::bench_setup() else {
+        panic!("set AIRLOCK_BENCH_BUNDLE and AIRLOCK_BENCH_OUT (cargo xtask bench does)");
+    };
+    let daemon = Dockerd::start("bench");
+    let reset = || {
+        let ids = daemon.docker(&["images", "-aq"]);
+        for id in String::from_utf8_lossy(&ids.stdout).split_whitespace() {
+            daemon.docker(&["rmi", "-f", id]);
+        }
+    };
+    let (mut ours, mut peer) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        reset();
+        ours.push(support::timed(
+            std::process::Command::new(env!("CARGO_BIN_EXE_airlock"))
+                .args(["load", "--no-progress", "--to", "docker", "--docker-host"])
+                .arg(daemon.host())
+                .arg(&bundle),
+        ));
+        reset();
+        peer.push(support::timed(
+            std::process::Command::new("docker")
+                .arg("-H")
+                .arg(daemon.host())
+                .arg("load")
+                .arg("-i")
+                .arg(&bundle),
+        ));
+    }
+    support::record(
+        &out,
+        serde_json::json!({
+            "row": "6d", "what": "verify + load into Docker (vfs)",
+            "ours_label": "airlock load --to docker", "peer_label": "docker load -i",
+            "ours": ours, "peer": peer, "target_ratio_at_most": 1.0,
+        }),
+    );
+}

@@ -143,3 +143,38 @@ impl HalfFed {
         std::thread::sleep(std::time::Duration::from_millis(300));
     }
 }
+
+/// For `cargo xtask bench`: the bundle to time imports with, where to write
+/// the timings, and how many rounds. `None` outside a bench run.
+pub fn bench_setup() -> Option<(PathBuf, PathBuf, usize)> {
+    let bundle = std::env::var_os("AIRLOCK_BENCH_BUNDLE")?;
+    let out = std::env::var_os("AIRLOCK_BENCH_OUT")?;
+    let rounds = std::env::var("AIRLOCK_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    Some((bundle.into(), out.into(), rounds))
+}
+
+/// Wall time of one command that must succeed.
+pub fn timed(command: &mut Command) -> f64 {
+    let start = std::time::Instant::now();
+    let out = command.output().expect("command runs");
+    assert!(
+        out.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    start.elapsed().as_secs_f64()
+}
+
+/// Appends one bench row (a JSON line) for `cargo xtask bench` to collect.
+pub fn record(out: &Path, row: serde_json::Value) {
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(out)
+        .expect("bench output");
+    writeln!(file, "{row}").expect("bench row written");
+}

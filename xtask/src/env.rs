@@ -135,7 +135,8 @@ pub fn ensure_debian_tools(programs: &[(&str, &str)]) -> Result<(), String> {
 }
 
 /// The npm packages in package.json (wasm-opt, esbuild, workerd,
-/// playwright-core), installed when missing.
+/// playwright-core, and hash-wasm as the page's speed yardstick),
+/// installed when missing.
 pub fn ensure_npm() -> Result<(), String> {
     if root().join("node_modules/.bin/wasm-opt").is_file()
         && root().join("node_modules/.bin/esbuild").is_file()
@@ -143,6 +144,9 @@ pub fn ensure_npm() -> Result<(), String> {
             .join("node_modules/@cloudflare/workerd-linux-64/bin/workerd")
             .is_file()
         && root().join("node_modules/playwright-core").is_dir()
+        && root()
+            .join("node_modules/hash-wasm/dist/sha256.umd.min.js")
+            .is_file()
     {
         return Ok(());
     }
@@ -156,6 +160,6 @@ pub fn ensure_npm() -> Result<(), String> {
         .current_dir(root());
     run(
         install,
-        Step::new("npm install (wasm-opt, esbuild, workerd, playwright-core)"),
+        Step::new("npm install (wasm-opt, esbuild, workerd, playwright-core, hash-wasm)"),
     )
 }

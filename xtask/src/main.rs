@@ -9,6 +9,9 @@
 //!                 and a generated 2 GiB bundle verified with flat memory
 //!   big [GIB]     verify a generated bundle of GIB GiB (default 2) and print
 //!                 throughput and peak memory beside openssl and sha256sum
+//!   fuzz [--seconds N]
+//!                 every cargo-fuzz target for N seconds (default 60), seeded
+//!                 from the corpus; crashes are kept in fuzz/regressions/
 //!   bench [--size GIB] [--rounds N] [--huge GIB]
 //!                 every speed and memory row of bench/RESULTS.md, as ratios
 //!                 against the peer tools measured in the same run
@@ -17,6 +20,7 @@ mod bench;
 mod big;
 mod edge;
 mod env;
+mod fuzz;
 mod page;
 
 use std::process::ExitCode;
@@ -30,6 +34,13 @@ fn main() -> ExitCode {
         Some("page") => build_page().map(|_| ()),
         Some("edge") => edge::build().map(|dir| println!("built {}", dir.display())),
         Some("test") => test(),
+        Some("fuzz") => {
+            let seconds = match args.get(1).map(String::as_str) {
+                Some("--seconds") => args.get(2).and_then(|a| a.parse().ok()).unwrap_or(60),
+                _ => 60,
+            };
+            fuzz::run_fuzz(seconds)
+        }
         Some("bench") => bench::Args::parse(&args[1..]).and_then(|a| bench::run_bench(&a)),
         Some("big") => {
             let gib = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2);
@@ -37,7 +48,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo | page | edge | test | big [GIB] | bench [--size GIB] [--rounds N] [--huge GIB]>"
+                "usage: cargo xtask <demo | page | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB]>"
             );
             return ExitCode::from(2);
         }

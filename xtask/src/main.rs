@@ -91,6 +91,12 @@ fn build_page() -> Result<page::Page, String> {
 /// Everything CI checks, in the order that fails fastest.
 fn test() -> Result<(), String> {
     env::ensure_rust_tools()?;
+    // protoc: the containerd client's bindings are generated at build time;
+    // containerd (with ctr): the import tests start a private one.
+    env::ensure_debian_tools(&[
+        ("protoc", "protobuf-compiler"),
+        ("containerd", "containerd"),
+    ])?;
     run(
         cargo(["fmt", "--all", "--check"]),
         Step::new("cargo fmt --check"),

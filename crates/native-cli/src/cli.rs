@@ -78,9 +78,21 @@ pub struct InspectArgs {
 pub struct LoadArgs {
     #[command(flatten)]
     pub source: Source,
-    /// Where to import: `oci:DIR` (an OCI image layout, no daemon needed).
+    /// Where to import: `oci:DIR` (an OCI image layout, no daemon needed)
+    /// or `containerd`.
     #[arg(long, value_name = "TARGET", value_parser = parse_target)]
     pub to: TargetSpec,
+    /// containerd's socket [default: $CONTAINERD_ADDRESS, else
+    /// /run/containerd/containerd.sock].
+    #[arg(long, value_name = "SOCKET")]
+    pub address: Option<PathBuf>,
+    /// containerd namespace [default: $CONTAINERD_NAMESPACE, else default].
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Snapshotter to unpack into [default: $CONTAINERD_SNAPSHOTTER, else
+    /// containerd's default].
+    #[arg(long, value_name = "NAME")]
+    pub snapshotter: Option<String>,
     /// Print the report and the import summary as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -90,11 +102,14 @@ pub struct LoadArgs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetSpec {
     OciLayout(PathBuf),
+    /// containerd, reached with `--address`, `--namespace`, `--snapshotter`.
+    Containerd,
 }
 
 fn parse_target(s: &str) -> Result<TargetSpec, String> {
     match s.split_once(':') {
         Some(("oci", dir)) if !dir.is_empty() => Ok(TargetSpec::OciLayout(PathBuf::from(dir))),
-        _ => Err(format!("`{s}` is not a target; use oci:DIR")),
+        None if s == "containerd" => Ok(TargetSpec::Containerd),
+        _ => Err(format!("`{s}` is not a target; use oci:DIR or containerd")),
     }
 }

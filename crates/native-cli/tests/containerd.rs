@@ -75,19 +75,14 @@ fn every_good_bundle_loads_and_unpacks() {
             .collect();
         let check = daemon.ctr(ns, &["images", "check"]);
         let imported = v["import"]["images"].as_array().expect("import.images");
-        assert_eq!(
-            imported.len(),
-            v["report"]["images"].as_array().unwrap().len()
-        );
-        for (image, reported) in imported
-            .iter()
-            .zip(v["report"]["images"].as_array().unwrap())
-        {
+        let reported = v["report"]["images"].as_array().expect("report.images");
+        assert_eq!(imported.len(), reported.len());
+        for (image, reported) in imported.iter().zip(reported) {
             let manifest = digest(&image["manifest_digest"]);
             let names = image["names"].as_array().expect("names");
             assert!(!names.is_empty(), "{}: an image without a name", row.file);
             for name in names {
-                let name = name.as_str().unwrap();
+                let name = name.as_str().expect("a name");
                 assert_eq!(
                     tagged.get(name),
                     Some(&manifest),
@@ -243,13 +238,16 @@ fn a_killed_import_tags_nothing_and_a_rerun_completes() {
     for image in v["import"]["images"].as_array().expect("images") {
         for name in image["names"].as_array().expect("names") {
             assert_eq!(
-                tagged.get(name.as_str().unwrap()),
+                tagged.get(name.as_str().expect("a name")),
                 Some(&digest(&image["manifest_digest"]))
             );
         }
     }
     assert!(
-        v["import"]["blobs_present"].as_u64().unwrap() > 0,
+        v["import"]["blobs_present"]
+            .as_u64()
+            .expect("blobs_present")
+            > 0,
         "the rerun should find the blobs the killed run completed: {}",
         v["import"]
     );

@@ -19,8 +19,10 @@
 //! never ours to remove), nothing new remains. A run that is killed leaves
 //! its lease: its content and partial uploads stay invisible (no image names
 //! them) and containerd removes them when the lease expires, or sooner with
-//! `ctr leases rm airlock-PID-…`. A rerun does not re-upload blobs that the
-//! killed run completed.
+//! `ctr leases rm airlock-PID-…`. A rerun finds the blobs the killed run
+//! completed: where the archive names files by digest (OCI layouts, docker
+//! save since 25) they are not sent again; otherwise containerd answers
+//! "already exists" when the upload is committed.
 
 mod content;
 mod session;

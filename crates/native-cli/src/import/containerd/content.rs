@@ -60,13 +60,18 @@ impl Ingest {
             reference,
             total: i64::try_from(size).unwrap_or(i64::MAX),
             offset: 0,
-            pending: Vec::with_capacity(PIECE.min(usize::try_from(size).unwrap_or(PIECE))),
+            pending: Vec::new(),
             requests: Some(requests),
             done: Some(done),
         }
     }
 
     pub fn data(&mut self, session: &Session, bytes: &[u8]) -> Result<(), ContainerdError> {
+        if self.pending.is_empty() {
+            // One allocation per piece, no larger than what is left of the file.
+            let left = usize::try_from(self.total - self.offset).unwrap_or(PIECE);
+            self.pending.reserve(PIECE.min(left).max(bytes.len()));
+        }
         self.pending.extend_from_slice(bytes);
         if self.pending.len() >= PIECE {
             self.send(session, WriteAction::Write, String::new())?;
@@ -94,7 +99,7 @@ impl Ingest {
         action: WriteAction,
         expected: String,
     ) -> Result<(), ContainerdError> {
-        let data = std::mem::replace(&mut self.pending, Vec::with_capacity(PIECE));
+        let data = std::mem::take(&mut self.pending);
         let length = i64::try_from(data.len()).unwrap_or(i64::MAX);
         // The offset must be the ingest's current one: containerd reads an
         // offset of 0 on a started ingest as "truncate and start over".

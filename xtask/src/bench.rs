@@ -147,6 +147,7 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
         ("pigz", "pigz"),
         ("skopeo", "skopeo"),
     ])?;
+    env::ensure_build_tools()?;
     run(
         env::cargo(["build", "--release", "-p", "airlock"]),
         Step::new("release build"),

@@ -35,6 +35,7 @@ pub fn report(gib: u32) -> Result<Stats, String> {
     let sums = PathBuf::from(format!("{}.sha256", bundle.display()));
     let airlock = env::release_binary("airlock");
     if !airlock.is_file() {
+        env::ensure_build_tools()?;
         run(
             env::cargo(["build", "--release", "-p", "airlock"]),
             Step::new("release build"),

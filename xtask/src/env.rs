@@ -82,8 +82,16 @@ fn succeeds(program: &str, args: &[&str]) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// rustfmt, clippy and the wasm target, installed through rustup when missing.
+/// What building the CLI needs beyond cargo: `protoc`, because the
+/// containerd client generates its gRPC bindings at build time.
+pub fn ensure_build_tools() -> Result<(), String> {
+    ensure_debian_tools(&[("protoc", "protobuf-compiler")])
+}
+
+/// rustfmt, clippy and the wasm target, installed through rustup when
+/// missing, and the build tools.
 pub fn ensure_rust_tools() -> Result<(), String> {
+    ensure_build_tools()?;
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()

@@ -65,6 +65,7 @@ fn main() -> ExitCode {
 /// The main job: build, then verify and inspect a real bundle.
 fn demo() -> Result<(), String> {
     let corpus = env::corpus_dir()?;
+    env::ensure_build_tools()?;
     run(
         cargo(["build", "--release", "-p", "airlock"]),
         Step::new("build the airlock CLI"),

@@ -78,14 +78,25 @@ pub struct InspectArgs {
 pub struct LoadArgs {
     #[command(flatten)]
     pub source: Source,
-    /// Where to import: `oci:DIR` (an OCI image layout, no daemon needed) or
-    /// `docker` (the Docker Engine API).
+    /// Where to import: `oci:DIR` (an OCI image layout, no daemon needed),
+    /// `docker` (the Docker Engine API) or `containerd`.
     #[arg(long, value_name = "TARGET", value_parser = parse_target)]
     pub to: TargetSpec,
     /// Docker's socket for `--to docker` (default: `DOCKER_HOST`, else
     /// unix:///var/run/docker.sock).
     #[arg(long, value_name = "unix://PATH")]
     pub docker_host: Option<String>,
+    /// containerd's socket [default: $CONTAINERD_ADDRESS, else
+    /// /run/containerd/containerd.sock].
+    #[arg(long, value_name = "SOCKET")]
+    pub address: Option<PathBuf>,
+    /// containerd namespace [default: $CONTAINERD_NAMESPACE, else default].
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Snapshotter to unpack into [default: $CONTAINERD_SNAPSHOTTER, else
+    /// containerd's default].
+    #[arg(long, value_name = "NAME")]
+    pub snapshotter: Option<String>,
     /// Print the report and the import summary as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -96,14 +107,17 @@ pub struct LoadArgs {
 pub enum TargetSpec {
     OciLayout(PathBuf),
     Docker,
+    /// containerd, reached with `--address`, `--namespace`, `--snapshotter`.
+    Containerd,
 }
 
 fn parse_target(s: &str) -> Result<TargetSpec, String> {
-    if s == "docker" {
-        return Ok(TargetSpec::Docker);
-    }
-    match s.split_once(':') {
-        Some(("oci", dir)) if !dir.is_empty() => Ok(TargetSpec::OciLayout(PathBuf::from(dir))),
-        _ => Err(format!("`{s}` is not a target; use oci:DIR or docker")),
+    match (s, s.split_once(':')) {
+        ("docker", _) => Ok(TargetSpec::Docker),
+        ("containerd", _) => Ok(TargetSpec::Containerd),
+        (_, Some(("oci", dir))) if !dir.is_empty() => Ok(TargetSpec::OciLayout(PathBuf::from(dir))),
+        _ => Err(format!(
+            "`{s}` is not a target; use oci:DIR, docker or containerd"
+        )),
     }
 }

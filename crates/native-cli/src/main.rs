@@ -18,6 +18,7 @@ use verify_core::{Options, Verdict};
 use crate::cli::{Cli, Command, LoadArgs, Source, TargetSpec};
 use crate::error::CliError;
 use crate::import::FileTarget;
+use crate::import::containerd::{Containerd, ContainerdOptions};
 use crate::import::docker::{self, DockerLoad};
 use crate::import::oci_layout::OciLayout;
 use crate::progress::{Progress, Watched};
@@ -73,6 +74,11 @@ fn run_load(args: &LoadArgs) -> Result<bool, CliError> {
     let (options, recorded) = options_for(&args.source)?;
     let mut target: Box<dyn FileTarget> = match &args.to {
         TargetSpec::OciLayout(dir) => Box::new(OciLayout::open(dir)?),
+        TargetSpec::Containerd => Box::new(Containerd::open(&ContainerdOptions {
+            address: args.address.clone(),
+            namespace: args.namespace.clone(),
+            snapshotter: args.snapshotter.clone(),
+        })?),
         TargetSpec::Docker => Box::new(DockerLoad::open(docker::socket_path(
             args.docker_host.as_deref(),
         )?)?),

@@ -8,6 +8,7 @@
 //! image record, a tag); otherwise [`FileTarget::abort`] removes what was
 //! staged, so a failed check leaves the target as it was.
 
+pub mod containerd;
 pub mod docker;
 pub mod oci_layout;
 pub mod staging;
@@ -68,6 +69,8 @@ pub enum ImportError {
     NotStaged { digest: String },
     #[error(transparent)]
     Plan(#[from] verify_core::PlanError),
+    #[error(transparent)]
+    Containerd(#[from] containerd::ContainerdError),
 }
 
 impl ImportError {

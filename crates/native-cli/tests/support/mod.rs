@@ -2,6 +2,7 @@
 //! directory per test. Each daemon's harness lives in its own module here.
 #![allow(dead_code)] // each test crate uses a different part
 
+pub mod containerd;
 pub mod dockerd;
 
 use std::path::{Path, PathBuf};

@@ -4,6 +4,8 @@ mod cli;
 mod error;
 mod import;
 mod pipeline;
+mod push;
+mod registry;
 mod render;
 mod sidecar;
 mod sums_check;
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => run_verify(&args.source, args.json, false),
         Command::Inspect(args) => run_verify(&args.source, args.json, true),
         Command::Load(args) => run_load(&args),
+        Command::Push(args) => push::run(&args),
         Command::Hash { files } => sums_check::hash(&files),
         Command::Check { sums } => sums_check::check(&sums),
     };
@@ -73,13 +76,25 @@ fn run_load(args: &LoadArgs) -> Result<bool, CliError> {
     let mut target: Box<dyn FileTarget> = match &args.to {
         TargetSpec::OciLayout(dir) => Box::new(OciLayout::open(dir)?),
     };
-    let (report, outcome) = with_progress(&args.source, |path, progress| {
-        pipeline::load_file(path, options, target.as_mut(), progress)
+    import_into(&args.source, args.json, options, recorded, target.as_mut())
+}
+
+/// The single read of `load` and `push`: verify, hand files to `target`,
+/// and show the report and what was imported.
+fn import_into(
+    source: &Source,
+    json: bool,
+    options: Options,
+    recorded: Option<sidecar::Recorded>,
+    target: &mut dyn FileTarget,
+) -> Result<bool, CliError> {
+    let (report, outcome) = with_progress(source, |path, progress| {
+        pipeline::load_file(path, options, target, progress)
     })?;
     let verified = report.verdict == Verdict::Ok;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    if args.json {
+    if json {
         let (import, error) = match &outcome {
             Ok(summary) => (Some(summary), None),
             Err(e) => (None, Some(e.to_string())),
@@ -88,7 +103,7 @@ fn run_load(args: &LoadArgs) -> Result<bool, CliError> {
             serde_json::json!({ "report": report, "import": import, "import_error": error });
         write_json(&mut out, &value)?;
     } else {
-        let name = args.source.bundle.display().to_string();
+        let name = source.bundle.display().to_string();
         let _ =
             out.write_all(render::verify(&name, &report, recorded.as_ref(), style()).as_bytes());
         if let Ok(summary) = &outcome {

@@ -67,6 +67,8 @@ pub enum ImportError {
     NotStaged { digest: String },
     #[error(transparent)]
     Plan(#[from] verify_core::PlanError),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
 }
 
 impl ImportError {

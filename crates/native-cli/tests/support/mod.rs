@@ -2,6 +2,8 @@
 //! directory per test. Each daemon's harness lives in its own module here.
 #![allow(dead_code)] // each test crate uses a different part
 
+pub mod registry;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

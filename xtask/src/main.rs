@@ -116,6 +116,13 @@ fn test() -> Result<(), String> {
         ]),
         Step::new("verify-core builds for wasm32-unknown-unknown"),
     )?;
+    // `airlock push` is tested against a real registry, checked with skopeo.
+    env::ensure_debian_tools(&[
+        ("docker-registry", "docker-registry"),
+        ("skopeo", "skopeo"),
+        ("htpasswd", "apache2-utils"),
+        ("openssl", "openssl"),
+    ])?;
     run(
         cargo(["test", "--workspace"]),
         Step::new("unit, corpus and CLI tests"),

@@ -5,6 +5,7 @@ use std::io::BufRead;
 
 use crate::cli::PushArgs;
 use crate::error::CliError;
+use crate::import::ImportError;
 use crate::registry::RegistryError;
 use crate::registry::auth::Credentials;
 use crate::registry::naming::{Destination, TagMap};
@@ -22,8 +23,16 @@ pub fn run(args: &PushArgs) -> Result<bool, CliError> {
         ca_cert: args.ca_cert.clone(),
         staging_parent: args.staging.clone().unwrap_or_else(std::env::temp_dir),
     };
-    let mut target = RegistryTarget::open(push)?;
-    crate::import_into(&args.source, args.json, options, recorded, &mut target)
+    let result = RegistryTarget::open(push)
+        .map_err(CliError::from)
+        .and_then(|mut target| {
+            crate::import_into(&args.source, args.json, options, recorded, &mut target)
+        });
+    // A registry's own refusal reads better without `load`'s wording.
+    match result {
+        Err(CliError::Import(ImportError::Registry(e))) => Err(CliError::Push(e)),
+        other => other,
+    }
 }
 
 fn usage(e: RegistryError) -> CliError {

@@ -5,7 +5,6 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use support::registry::{MANIFEST_TYPES, PASSWORD, Registry, USER};
@@ -13,9 +12,10 @@ use support::registry::{MANIFEST_TYPES, PASSWORD, Registry, USER};
 /// A push command with credentials on stdin; `extra` goes before the
 /// bundle so tests can add or override options.
 fn push_command(registry: &Registry, bundle: &Path, dest: &str, extra: &[&str]) -> Command {
-    // Tests run in parallel in one process: each push stages apart.
-    static RUNS: AtomicUsize = AtomicUsize::new(0);
-    let staging = support::scratch(&format!("staging-{}", RUNS.fetch_add(1, Ordering::Relaxed)));
+    // airlock names its staging directory by its process id, so parallel
+    // pushes can share the parent.
+    let staging = Path::new(env!("CARGO_TARGET_TMPDIR")).join("push-staging");
+    std::fs::create_dir_all(&staging).expect("staging parent");
     let mut c = Command::new(env!("CARGO_BIN_EXE_airlock"));
     c.arg("push")
         .args(extra)

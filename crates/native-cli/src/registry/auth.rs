@@ -111,10 +111,13 @@ impl Auth {
     pub fn header(&self, scopes: &[String]) -> Option<String> {
         match self.challenge.as_ref()? {
             Challenge::Basic => self.credentials.as_ref().map(Credentials::basic),
+            // A token asked for more (a mount's source too) serves as well,
+            // so a streamed upload is not first sent without one.
             Challenge::Bearer { .. } => self
                 .tokens
-                .get(&scopes.join(" "))
-                .map(|t| format!("Bearer {t}")),
+                .iter()
+                .find(|(granted, _)| scopes.iter().all(|s| granted.split(' ').any(|g| g == s)))
+                .map(|(_, t)| format!("Bearer {t}")),
         }
     }
 
@@ -279,6 +282,62 @@ mod tests {
         );
         assert_eq!(Challenge::parse("Negotiate"), None);
         assert_eq!(Challenge::parse("Bearer service=x"), None);
+    }
+
+    /// A token service on loopback that answers one request and hands back
+    /// what it was asked.
+    fn token_service(answer: &'static str) -> (String, std::thread::JoinHandle<String>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let served = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("accept");
+            let mut request = vec![0u8; 8192];
+            let n = stream.read(&mut request).expect("read");
+            let body = answer.as_bytes();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).expect("write");
+            stream.write_all(body).expect("write");
+            String::from_utf8_lossy(&request[..n]).into_owned()
+        });
+        (format!("http://127.0.0.1:{port}/token"), served)
+    }
+
+    #[test]
+    fn bearer_tokens_are_fetched_with_basic_credentials_for_the_scopes() {
+        let (realm, served) = token_service(r#"{"token":"t0k3n","expires_in":300}"#);
+        let mut auth = Auth::new(
+            "reg.example",
+            Some(Credentials {
+                user: "user".into(),
+                password: "pass".into(),
+            }),
+        );
+        let scopes = vec![
+            "repository:team/app:pull,push".to_owned(),
+            "repository:base:pull".to_owned(),
+        ];
+        let challenge = format!(r#"Bearer realm="{realm}",service="reg.example""#);
+        let agent = Agent::new_with_defaults();
+        assert!(
+            auth.answer(&agent, Some(&challenge), &scopes, None)
+                .expect("token")
+        );
+        let request = served.join().expect("served");
+        assert!(request.starts_with("GET /token?service=reg.example&scope=repository%3Ateam%2Fapp%3Apull%2Cpush&scope=repository%3Abase%3Apull "), "{request}");
+        assert!(
+            request
+                .to_ascii_lowercase()
+                .contains("authorization: basic dxnlcjpwyxnz"),
+            "{request}"
+        );
+        assert_eq!(auth.header(&scopes).as_deref(), Some("Bearer t0k3n"));
+        // A request needing fewer scopes goes with the same token.
+        assert_eq!(auth.header(&scopes[..1]).as_deref(), Some("Bearer t0k3n"));
+        assert_eq!(auth.header(&["repository:other:pull".to_owned()]), None);
     }
 
     #[test]

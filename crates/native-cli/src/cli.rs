@@ -25,6 +25,10 @@ pub enum Command {
     /// Verify a bundle and, in the same read, import it: nothing becomes
     /// visible in the target unless every check passed.
     Load(LoadArgs),
+    /// Verify a bundle and push its images to an OCI registry: the bundle is
+    /// staged on local disk while it is read, and nothing is sent unless
+    /// every check passed.
+    Push(PushArgs),
     /// Print SHA-256 sums in `sha256sum` format.
     Hash {
         /// Files to hash (`-` for standard input).
@@ -120,4 +124,38 @@ fn parse_target(s: &str) -> Result<TargetSpec, String> {
             "`{s}` is not a target; use oci:DIR, docker or containerd"
         )),
     }
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// `HOST[:PORT][/PREFIX]`. `docker.io/library/alpine:3.19` is pushed as
+    /// `HOST/PREFIX/alpine:3.19`, `localhost/airlock/app:1.0` as
+    /// `HOST/PREFIX/airlock/app:1.0`: the original registry host (and
+    /// Docker Hub's `library/`) is dropped.
+    pub registry: String,
+    /// Push the image named OLD (`localhost/airlock/app:1.0`, or `airlock/app:1.0`)
+    /// as NEW (`team/app:2.0`, or `team/app` to keep the tag), under the registry
+    /// and prefix. Repeatable.
+    #[arg(long = "tag-map", value_name = "OLD=NEW")]
+    pub tag_map: Vec<String>,
+    /// Registry user; the password comes from --password-stdin or
+    /// AIRLOCK_REGISTRY_PASSWORD.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long, requires = "user")]
+    pub password_stdin: bool,
+    /// A PEM file with the CA (or CAs) that signed the registry's certificate,
+    /// trusted besides the system's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Where to stage the bundle's files while it is verified (needs room for
+    /// the unpacked bundle); the system's temporary directory by default.
+    #[arg(long, value_name = "DIR")]
+    pub staging: Option<PathBuf>,
+    /// Print the report and the push summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }

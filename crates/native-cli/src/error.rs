@@ -16,6 +16,8 @@ pub enum CliError {
     Usage(String),
     #[error("import failed, the target was left as it was: {0}")]
     Import(#[from] crate::import::ImportError),
+    #[error("push failed, no image was tagged: {0}")]
+    Push(crate::registry::RegistryError),
 }
 
 impl CliError {

@@ -5,6 +5,8 @@ mod error;
 mod import;
 mod pipeline;
 mod progress;
+mod push;
+mod registry;
 mod render;
 mod sidecar;
 mod sums_check;
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => run_verify(&args.source, args.json, false),
         Command::Inspect(args) => run_verify(&args.source, args.json, true),
         Command::Load(args) => run_load(&args),
+        Command::Push(args) => push::run(&args),
         Command::Hash { files } => sums_check::hash(&files),
         Command::Check { sums } => sums_check::check(&sums),
     };
@@ -83,9 +86,21 @@ fn run_load(args: &LoadArgs) -> Result<bool, CliError> {
             args.docker_host.as_deref(),
         )?)?),
     };
-    let (report, outcome) = with_progress(&args.source, |path, progress, bars| {
+    import_into(&args.source, args.json, options, recorded, target.as_mut())
+}
+
+/// The single read of `load` and `push`: verify, hand files to `target`,
+/// and show the report and what was imported.
+fn import_into(
+    source: &Source,
+    json: bool,
+    options: Options,
+    recorded: Option<sidecar::Recorded>,
+    target: &mut dyn FileTarget,
+) -> Result<bool, CliError> {
+    let (report, outcome) = with_progress(source, |path, progress, bars| {
         let mut watched = Watched {
-            inner: target.as_mut(),
+            inner: target,
             bar: bars.map(Progress::file_bar),
         };
         pipeline::load_file(path, options, &mut watched, progress)
@@ -93,7 +108,7 @@ fn run_load(args: &LoadArgs) -> Result<bool, CliError> {
     let verified = report.verdict == Verdict::Ok;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    if args.json {
+    if json {
         let (import, error) = match &outcome {
             Ok(summary) => (Some(summary), None),
             Err(e) => (None, Some(e.to_string())),
@@ -102,7 +117,7 @@ fn run_load(args: &LoadArgs) -> Result<bool, CliError> {
             serde_json::json!({ "report": report, "import": import, "import_error": error });
         write_json(&mut out, &value)?;
     } else {
-        let name = args.source.bundle.display().to_string();
+        let name = source.bundle.display().to_string();
         let _ =
             out.write_all(render::verify(&name, &report, recorded.as_ref(), style()).as_bytes());
         if let Ok(summary) = &outcome {
@@ -112,7 +127,7 @@ fn run_load(args: &LoadArgs) -> Result<bool, CliError> {
     match outcome {
         Ok(_) => Ok(true),
         Err(_) if !verified => {
-            if !args.json {
+            if !json {
                 let _ = writeln!(out, "nothing was imported: the bundle did not verify");
             }
             Ok(false)

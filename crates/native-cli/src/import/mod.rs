@@ -71,6 +71,8 @@ pub enum ImportError {
     Plan(#[from] verify_core::PlanError),
     #[error(transparent)]
     Containerd(#[from] containerd::ContainerdError),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
 }
 
 impl ImportError {

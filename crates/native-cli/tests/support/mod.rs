@@ -4,6 +4,7 @@
 
 pub mod containerd;
 pub mod dockerd;
+pub mod registry;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,92 @@
+//! `airlock push`: a verified bundle into an OCI distribution registry.
+//!
+//! The bundle is read once and staged on local disk while it is verified;
+//! nothing reaches the registry until the report says the bundle is good,
+//! because the names to push under may come from documents at the end of
+//! the tar, and an unverified blob must not land in a shared registry.
+
+pub mod auth;
+pub mod client;
+pub mod naming;
+pub mod target;
+pub mod tls;
+
+use std::path::PathBuf;
+
+/// Why a push stopped. Nothing is tagged unless every blob and manifest
+/// went through; blobs already uploaded stay (registries garbage-collect
+/// unreferenced ones) and are skipped by the next run.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{0}")]
+    Usage(String),
+    #[error(
+        "denied: wrong user or password for {registry}, or that user may not push there \
+         (check --user and the password given on stdin or in AIRLOCK_REGISTRY_PASSWORD)"
+    )]
+    Denied { registry: String },
+    #[error(
+        "{registry} asks for credentials: pass --user USER --password-stdin \
+         (or set AIRLOCK_REGISTRY_PASSWORD)"
+    )]
+    NeedsCredentials { registry: String },
+    #[error(
+        "the TLS certificate of {registry} is not trusted ({detail}); pass the CA that \
+         signed it with --ca-cert FILE (PEM)"
+    )]
+    UntrustedCertificate { registry: String, detail: String },
+    #[error("cannot connect to {registry}: connection refused (is a registry listening there?)")]
+    Refused { registry: String },
+    #[error("cannot reach {registry}: {detail}")]
+    Transport { registry: String, detail: String },
+    #[error("{registry}: {what}: HTTP {status}{}", if body.is_empty() { String::new() } else { format!(": {body}") })]
+    Status {
+        registry: String,
+        what: String,
+        status: u16,
+        body: String,
+    },
+    #[error("--ca-cert {}: {detail}", path.display())]
+    CaCert { path: PathBuf, detail: String },
+}
+
+impl RegistryError {
+    /// Names a failure below HTTP (TCP, TLS) the way a user can act on it.
+    pub fn from_transport(registry: &str, error: ureq::Error) -> Self {
+        let registry = registry.to_owned();
+        if let Some(tls) = rustls_error(&error) {
+            return match tls {
+                rustls::Error::InvalidCertificate(reason) => Self::UntrustedCertificate {
+                    registry,
+                    detail: format!("{reason:?}"),
+                },
+                other => Self::Transport {
+                    registry,
+                    detail: format!("TLS: {other}"),
+                },
+            };
+        }
+        match &error {
+            ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                Self::Refused { registry }
+            }
+            ureq::Error::HostNotFound => Self::Transport {
+                registry,
+                detail: "the host name does not resolve".into(),
+            },
+            _ => Self::Transport {
+                registry,
+                detail: error.to_string(),
+            },
+        }
+    }
+}
+
+/// The rustls error inside a ureq error, wherever ureq put it.
+fn rustls_error(error: &ureq::Error) -> Option<&rustls::Error> {
+    match error {
+        ureq::Error::Rustls(e) => Some(e),
+        ureq::Error::Io(e) => e.get_ref()?.downcast_ref::<rustls::Error>(),
+        _ => None,
+    }
+}

@@ -497,3 +497,49 @@ fn reports_do_not_depend_on_chunking() {
         }
     }
 }
+
+/// Issue #6's shapes, with the verdicts the differential test
+/// (`crates/native-cli/tests/differential.rs`) checks against the real
+/// importers: a second `manifest.json` or a second copy of a blob is a
+/// duplicate (Go readers let the last copy win, others the first); entries
+/// after the end-of-archive marker, which Go never reads, are trailing
+/// data; uppercase hex is not a digest (go-digest refuses it) and sha512
+/// is not supported. Shared and hard-linked layers, pretty-printed JSON and
+/// an empty layer file are what docker and podman load as reported.
+#[test]
+fn differential_shapes_from_issue_6() {
+    for (case, bytes, kind) in [
+        (
+            "dup-manifest",
+            case_duplicate_manifest(),
+            FindingKind::DuplicateEntry,
+        ),
+        (
+            "dup-blob",
+            case_duplicate_blob(),
+            FindingKind::DuplicateEntry,
+        ),
+        ("after-eoa", case_after_eoa(), FindingKind::TrailingData),
+        (
+            "sha512-manifest",
+            case_sha512_manifest(),
+            FindingKind::UnsupportedDigest,
+        ),
+    ] {
+        let r = verify(&bytes);
+        assert_fails_with(&r, kind, case);
+        assert_hidden_content_not_believed(&r, case);
+    }
+    let r = verify(&case_uppercase_digest());
+    assert_eq!(r.verdict, Verdict::Fail, "uppercase: {:?}", kind_names(&r));
+    for (case, bytes, images) in [
+        ("shared-layer", case_shared_layer(), 2),
+        ("hardlink-layer", case_hardlink_layer(), 2),
+        ("noncanonical-json", case_noncanonical_json(), 1),
+        ("zero-size-layer", case_zero_size_layer(), 1),
+    ] {
+        let r = verify(&bytes);
+        assert_ok(&r, case);
+        assert_eq!(r.images.len(), images, "{case}: {:#?}", r.images);
+    }
+}

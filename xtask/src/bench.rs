@@ -286,7 +286,7 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
 
 /// The test binaries whose ignored `bench_*` tests time imports against
 /// the real daemons: their harnesses start and reset them.
-const IMPORT_BENCHES: &[&str] = &["load_docker"];
+const IMPORT_BENCHES: &[&str] = &["load_docker", "containerd", "registry"];
 
 /// Row 6 against daemons: each bench test appends a JSON line of timings.
 fn import_rows(bundle: &Path, scratch: &Path, rounds: usize, mib: f64) -> Result<Vec<Row>, String> {

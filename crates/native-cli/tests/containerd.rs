@@ -260,46 +260,39 @@ fn a_killed_import_tags_nothing_and_a_rerun_completes() {
         "{check}"
     );
 }
-
-/// Not a check: wall times of `airlock load` and `ctr images import` for
-/// the same bundle, each into a fresh namespace with the same snapshotter.
-/// `AIRLOCK_BIG` names the bundle (else the largest corpus bundle is used).
-/// Run with `--ignored --nocapture`.
+/// `cargo xtask bench` row 6: `airlock load --to containerd` beside `ctr
+/// images import` on the same bundle, each into a namespace of its own
+/// (both unpack into the native snapshotter).
 #[test]
-#[ignore = "a measurement, not a check"]
-fn compare_with_ctr_import() {
-    let daemon = Containerd::start("ctrd-time");
-    let bundle = std::env::var_os("AIRLOCK_BIG").map_or_else(
-        || support::corpus().join("good/skopeo-docker-archive.tar"),
-        std::path::PathBuf::from,
-    );
-    let size = std::fs::metadata(&bundle).expect("bundle").len();
-    let started = Instant::now();
-    let out = load(&daemon, "airlock", &bundle, &["--snapshotter", "native"]);
-    let airlock_time = started.elapsed();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let started = Instant::now();
-    daemon.ctr(
-        "ctr",
-        &[
-            "images",
-            "import",
-            "--snapshotter",
-            "native",
-            bundle.to_str().expect("UTF-8 path"),
-        ],
-    );
-    let ctr_time = started.elapsed();
-    eprintln!(
-        "{} ({:.1} MiB): airlock load (verify + import + unpack) {:.2} s, \
-         ctr images import (import + unpack) {:.2} s",
-        bundle.display(),
-        size as f64 / (1 << 20) as f64,
-        airlock_time.as_secs_f64(),
-        ctr_time.as_secs_f64()
+#[ignore = "run by `cargo xtask bench`"]
+fn bench_load_containerd() {
+    let Some((bundle, out, rounds)) = support::bench_setup() else {
+        panic!("set AIRLOCK_BENCH_BUNDLE and AIRLOCK_BENCH_OUT (cargo xtask bench does)");
+    };
+    let daemon = Containerd::start("ctrd-bench");
+    let bundle_arg = bundle.to_str().expect("UTF-8 path");
+    let (mut ours, mut peer) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let ns = format!("airlock{round}");
+        ours.push(support::timed(
+            std::process::Command::new(env!("CARGO_BIN_EXE_airlock"))
+                .args(["load", "--no-progress", "--to", "containerd", "--address"])
+                .arg(daemon.address())
+                .args(["--namespace", &ns, "--snapshotter", "native", bundle_arg]),
+        ));
+        let ns = format!("ctr{round}");
+        peer.push(support::timed(
+            std::process::Command::new("ctr")
+                .args(["-a", daemon.address(), "-n", &ns])
+                .args(["images", "import", "--snapshotter", "native", bundle_arg]),
+        ));
+    }
+    support::record(
+        &out,
+        serde_json::json!({
+            "row": "6b", "what": "verify + import + unpack into containerd (native snapshotter)",
+            "ours_label": "airlock load --to containerd", "peer_label": "ctr images import",
+            "ours": ours, "peer": peer, "target_ratio_at_most": 1.0,
+        }),
     );
 }

@@ -347,34 +347,41 @@ fn a_push_killed_half_way_leaves_no_tag_and_the_next_one_completes() {
     let result = support::json(&out);
     check_pushed(&registry, "big-1g.tar", &result);
 }
-
-/// Not a check: prints how long `airlock push` and `skopeo copy` take on the
-/// same 1 GiB bundle (`cargo test --test registry -- --ignored --nocapture`).
+/// `cargo xtask bench` row 6: `airlock push` beside `skopeo copy
+/// docker-archive: docker://` to the same TLS + htpasswd registry, each
+/// round under fresh repository names so no blob is already there.
 #[test]
-#[ignore = "a measurement; run on demand"]
-fn measure_push_against_skopeo_copy() {
-    let registry = Registry::start("registry-measure");
-    let bundle = big_bundle();
-    let start = Instant::now();
-    let out = push(&registry, &bundle, "airlock", &[]);
-    let airlock = start.elapsed();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-
-    let start = Instant::now();
-    let copy = Command::new("skopeo")
-        .arg("copy")
-        .arg("--dest-cert-dir")
-        .arg(&registry.cert_dir)
-        .args(["--dest-creds", &format!("{USER}:{PASSWORD}")])
-        .arg(format!("docker-archive:{}", bundle.display()))
-        .arg(format!("docker://{}/skopeo/big:1g", registry.host()))
-        .output()
-        .expect("skopeo runs");
-    let skopeo = start.elapsed();
-    assert!(copy.status.success(), "skopeo copy: {}", stderr(&copy));
-    println!(
-        "1 GiB bundle: airlock push (verify + stage + push) {:.1} s, skopeo copy {:.1} s",
-        airlock.as_secs_f64(),
-        skopeo.as_secs_f64()
+#[ignore = "run by `cargo xtask bench`"]
+fn bench_push() {
+    let Some((bundle, out, rounds)) = support::bench_setup() else {
+        panic!("set AIRLOCK_BENCH_BUNDLE and AIRLOCK_BENCH_OUT (cargo xtask bench does)");
+    };
+    let (mut ours, mut peer) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        // A fresh registry each round: blobs pushed before would be skipped.
+        let registry = Registry::start(&format!("registry-bench-{round}"));
+        let start = Instant::now();
+        let done = push(&registry, &bundle, "airlock", &[]);
+        ours.push(start.elapsed().as_secs_f64());
+        assert_eq!(done.status.code(), Some(0), "{}", stderr(&done));
+        drop(registry);
+        let registry = Registry::start(&format!("registry-bench-skopeo-{round}"));
+        peer.push(support::timed(
+            Command::new("skopeo")
+                .arg("copy")
+                .arg("--dest-cert-dir")
+                .arg(&registry.cert_dir)
+                .args(["--dest-creds", &format!("{USER}:{PASSWORD}")])
+                .arg(format!("docker-archive:{}", bundle.display()))
+                .arg(format!("docker://{}/skopeo/bench:1", registry.host())),
+        ));
+    }
+    support::record(
+        &out,
+        serde_json::json!({
+            "row": "6c", "what": "verify + push to a TLS + htpasswd registry on loopback",
+            "ours_label": "airlock push", "peer_label": "skopeo copy docker-archive: docker://",
+            "ours": ours, "peer": peer, "target_ratio_at_most": 0.8,
+        }),
     );
 }

@@ -11,8 +11,10 @@
 
 // Chunks handed to the hash worker and not yet acknowledged; past this the
 // reader waits, so memory stays flat when hashing is the slower side.
-const MAX_IN_FLIGHT = 8;
+const MAX_IN_FLIGHT = 4;
 const PROGRESS_EVERY_MS = 100;
+// Bytes gathered from the file before they go to wasm and the hash worker.
+const BATCH_BYTES = 4 << 20;
 
 let ready = null;
 let wasmMemory = null;
@@ -37,7 +39,7 @@ function runHash(port) {
   port.onmessage = (event) => {
     const msg = event.data;
     if (msg.chunk) {
-      hasher.update(new Uint8Array(msg.chunk));
+      hasher.update(new Uint8Array(msg.chunk, 0, msg.length));
       port.postMessage({ ack: true });
     } else if (msg.end) {
       port.postMessage({ sha256: hasher.finish() });
@@ -101,24 +103,46 @@ async function runVerify({ file, sums, sumsName, pasted, hashPort }) {
   const started = performance.now();
   let lastProgress = 0;
   let done = 0;
-  const reader = file.stream().getReader();
-  for (;;) {
-    const { value, done: end } = await reader.read();
-    if (end) break;
+  // File.stream() yields small pieces (64 KiB in Chromium); each crossing
+  // into wasm and each message to the hash worker has a fixed cost, so
+  // pieces are gathered into one batch first and handed over whole.
+  let batch = new Uint8Array(BATCH_BYTES);
+  let filled = 0;
+  const flush = async () => {
+    if (filled === 0) return;
+    const view = batch.subarray(0, filled);
     if (hashPort) {
       while (inFlight >= MAX_IN_FLIGHT) await new Promise((resolve) => (wake = resolve));
-      const copy = value.slice();
+      verifier.update(view);
       inFlight++;
-      hashPort.postMessage({ chunk: copy.buffer }, [copy.buffer]);
+      // The batch itself moves to the hash worker; a fresh one is filled.
+      hashPort.postMessage({ chunk: batch.buffer, length: filled }, [batch.buffer]);
+      batch = new Uint8Array(BATCH_BYTES);
+    } else {
+      verifier.update(view);
     }
-    verifier.update(value);
-    done += value.length;
+    done += filled;
+    filled = 0;
     const now = performance.now();
     if (now - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = now;
       postMessage({ type: "progress", bytes: done, total: file.size, elapsedMs: now - started, wasmBytes: memoryBytes() });
     }
+  };
+  const reader = file.stream().getReader();
+  for (;;) {
+    const { value, done: end } = await reader.read();
+    if (end) break;
+    let offset = 0;
+    while (offset < value.length) {
+      const take = Math.min(value.length - offset, BATCH_BYTES - filled);
+      batch.set(value.subarray(offset, offset + take), filled);
+      filled += take;
+      offset += take;
+      if (filled === BATCH_BYTES) await flush();
+    }
   }
+  await flush();
 
   let json;
   if (hashPort) {

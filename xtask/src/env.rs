@@ -82,6 +82,25 @@ fn succeeds(program: &str, args: &[&str]) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// The cargo-deny version CI installs.
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+/// `cargo deny`, installed with its locked dependencies when missing.
+pub fn ensure_cargo_deny() -> Result<(), String> {
+    if succeeds("cargo", &["deny", "--version"]) {
+        return Ok(());
+    }
+    let mut c = Command::new("cargo");
+    c.args([
+        "install",
+        "cargo-deny",
+        "--locked",
+        "--version",
+        CARGO_DENY_VERSION,
+    ]);
+    run(c, Step::new("install cargo-deny"))
+}
+
 /// What building the CLI needs beyond cargo: `protoc`, because the
 /// containerd client generates its gRPC bindings at build time.
 pub fn ensure_build_tools() -> Result<(), String> {

@@ -140,6 +140,13 @@ fn test() -> Result<(), String> {
         ]),
         Step::new("cargo clippy -D warnings"),
     )?;
+    env::ensure_cargo_deny()?;
+    // Advisories need the RustSec database from the network; licences,
+    // bans and sources are checked against the lock file alone.
+    run(
+        cargo(["deny", "--offline", "check", "bans", "licenses", "sources"]),
+        Step::new("cargo deny: licences, bans, sources"),
+    )?;
     run(
         cargo([
             "build",

@@ -269,10 +269,11 @@ fn bench_load_containerd() {
     let Some((bundle, out, rounds)) = support::bench_setup() else {
         panic!("set AIRLOCK_BENCH_BUNDLE and AIRLOCK_BENCH_OUT (cargo xtask bench does)");
     };
-    let daemon = Containerd::start("ctrd-bench");
     let bundle_arg = bundle.to_str().expect("UTF-8 path");
     let (mut ours, mut peer) = (Vec::new(), Vec::new());
     for round in 0..rounds {
+        // A fresh daemon each round: disk stays bounded, nothing is cached.
+        let daemon = Containerd::start(&format!("ctrd-bench-{round}"));
         let ns = format!("airlock{round}");
         ours.push(support::timed(
             std::process::Command::new(env!("CARGO_BIN_EXE_airlock"))

@@ -337,16 +337,25 @@ fn a_push_killed_half_way_leaves_no_tag_and_the_next_one_completes() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+    let killed = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("push-staging")
+        .join(format!("airlock-push-{}", child.id()));
     child.kill().expect("kill airlock");
     let _ = child.wait();
     let (status, _, _) = registry.get("/v2/k/airlock/big/manifests/1g", MANIFEST_TYPES);
     assert_eq!(status, 404, "a killed push left a tag");
+    assert!(killed.is_dir(), "the killed push's staging is there");
 
     let out = push(&registry, &bundle, "k", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let result = support::json(&out);
     check_pushed(&registry, "big-1g.tar", &result);
+    assert!(
+        !killed.exists(),
+        "the next push removed the abandoned staging"
+    );
 }
+
 /// `cargo xtask bench` row 6: `airlock push` beside `skopeo copy
 /// docker-archive: docker://` to the same TLS + htpasswd registry, each
 /// round under fresh repository names so no blob is already there.

@@ -52,7 +52,7 @@ impl OciLayout {
             .unwrap_or_else(|| "layout".into());
         let parent = dir.parent().unwrap_or(Path::new("/"));
         let prefix = format!(".{name}.airlock-staging-");
-        remove_abandoned(parent, &prefix);
+        Staging::remove_abandoned(parent, &prefix);
         let staging = Staging::create(parent.join(format!("{prefix}{}", std::process::id())))?;
         Ok(Self { dir, staging })
     }
@@ -120,23 +120,6 @@ impl OciLayout {
         let bytes = serde_json::to_vec_pretty(&index)
             .map_err(|e| ImportError::Target(format!("cannot encode index.json: {e}")))?;
         write_atomically(&path, &bytes)
-    }
-}
-
-/// Removes staging directories left by runs that were killed: their process
-/// is gone (no `/proc/PID`), so nothing will ever finish them.
-fn remove_abandoned(parent: &Path, prefix: &str) {
-    let Ok(entries) = fs::read_dir(parent) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
-            continue;
-        };
-        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
-            let _ = fs::remove_dir_all(entry.path());
-        }
     }
 }
 

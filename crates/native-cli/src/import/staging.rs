@@ -34,6 +34,24 @@ impl Staging {
         })
     }
 
+    /// Removes staging directories named `PREFIX<pid>` under `parent` left
+    /// by runs that were killed: their process is gone (no `/proc/PID`), so
+    /// nothing will ever finish or remove them.
+    pub fn remove_abandoned(parent: &Path, prefix: &str) {
+        let Ok(entries) = fs::read_dir(parent) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+                continue;
+            };
+            if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+
     pub fn begin(&mut self) -> Result<(), ImportError> {
         let path = self.dir.join(format!("partial-{}", self.next));
         self.next += 1;

@@ -55,6 +55,8 @@ impl RegistryTarget {
         let roots = TlsRoots::load(options.ca_cert.as_deref())?;
         let mut client = Client::new(&options.destination.host, &roots, options.credentials)?;
         client.ping()?;
+        // A killed push leaves its staging behind; the next one clears it.
+        Staging::remove_abandoned(&options.staging_parent, "airlock-push-");
         let staging = Staging::create(
             options
                 .staging_parent

@@ -2,7 +2,8 @@
 //! README, CI and a developer run exactly the same steps.
 //!
 //! Tasks:
-//!   demo          build the CLI and the page, verify + inspect a real bundle from the corpus
+//!   demo          build the CLI and the page, verify + inspect a real bundle from the
+//!                 corpus, and load it into an OCI layout
 //!   page          build the approver's page: dist/web/ and dist/airlock.html
 //!   edge          build the edge verifier (workers-rs) into crates/verify-edge/build
 //!   test          everything CI checks: fmt, clippy, wasm build, unit/corpus tests,
@@ -88,6 +89,14 @@ fn demo() -> Result<(), String> {
     run(
         refuse,
         Step::new("airlock verify on a bad bundle (must fail)").expect_status(1),
+    )?;
+    let layout = env::root().join("target/demo-layout");
+    let _ = std::fs::remove_dir_all(&layout);
+    let mut load = std::process::Command::new(&airlock);
+    load.args(["load", "--to", &format!("oci:{}", layout.display()), &shown]);
+    run(
+        load,
+        Step::new("airlock load into an OCI layout (verified in the same read)"),
     )?;
     let page = build_page()?;
     println!("\nThe CLI is at {}", airlock.display());

@@ -51,7 +51,8 @@ pub fn load_file(
     let mut file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
     let (tx, rx) = mpsc::sync_channel::<FileEvent>(DEPTH * 4);
     let (report, staged) = thread::scope(|scope| {
-        let importer = scope.spawn(move || feed_target(target, rx));
+        let feeding = &mut *target;
+        let importer = scope.spawn(move || feed_target(feeding, rx));
         let report = run(
             &mut file,
             options,
@@ -61,8 +62,15 @@ pub fn load_file(
         let staged = importer.join().map_err(|_| worker_panicked());
         (report, staged)
     });
-    let report = report.map_err(|e| CliError::io(path, e))?;
-    let (target, staged) = staged.map_err(|e| CliError::io(path, e))?;
+    // A read error or a dead thread leaves no report to commit on: undo
+    // what was staged before saying why.
+    let (report, staged) = match (report, staged) {
+        (Ok(report), Ok(staged)) => (report, staged),
+        (Err(e), _) | (_, Err(e)) => {
+            target.abort();
+            return Err(CliError::io(path, e));
+        }
+    };
     let outcome = match staged {
         Err(e) => Err(e),
         Ok(()) => ImportPlan::from_report(&report)
@@ -101,10 +109,7 @@ impl EntrySink for ChannelSink {
 
 /// Applies events to the target until the verifier is done; after the
 /// target's first error the rest is drained and dropped.
-fn feed_target(
-    target: &mut dyn FileTarget,
-    rx: Receiver<FileEvent>,
-) -> (&mut dyn FileTarget, Result<(), ImportError>) {
+fn feed_target(target: &mut dyn FileTarget, rx: Receiver<FileEvent>) -> Result<(), ImportError> {
     let mut status = Ok(());
     for event in rx {
         if status.is_err() {
@@ -116,7 +121,7 @@ fn feed_target(
             FileEvent::End(sha) => target.end_file(&sha),
         };
     }
-    (target, status)
+    status
 }
 
 fn run(

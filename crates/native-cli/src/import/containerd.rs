@@ -300,8 +300,10 @@ impl FileTarget for Containerd {
                 config_digest: image.config.digest_string(),
             });
         }
-        // The images now hold what they need; the rest may be collected.
-        self.session.delete_lease(false)?;
+        // The images now hold what they need; the rest (the archive's own
+        // manifest.json, index.json, …) is collected before we return, so
+        // the namespace is settled when the command ends.
+        self.session.delete_lease(true)?;
         Ok(ImportSummary {
             target: format!(
                 "containerd {} (namespace {}, snapshotter {})",

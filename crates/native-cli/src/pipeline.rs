@@ -117,7 +117,7 @@ fn feed_target(target: &mut dyn FileTarget, rx: Receiver<FileEvent>) -> Result<(
         }
         status = match event {
             FileEvent::Begin(path, size) => target.begin_file(&path, size),
-            FileEvent::Data(bytes) => target.file_data(&bytes),
+            FileEvent::Data(bytes) => target.file_data(bytes),
             FileEvent::End(sha) => target.end_file(&sha),
         };
     }

@@ -240,9 +240,9 @@ impl FileTarget for Containerd {
         Ok(())
     }
 
-    fn file_data(&mut self, bytes: &[u8]) -> Result<(), ImportError> {
+    fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {
         if let Some(Current::Uploading(ingest)) = &mut self.current {
-            ingest.data(&self.session, bytes)?;
+            ingest.data(&self.session, &bytes)?;
         }
         Ok(())
     }

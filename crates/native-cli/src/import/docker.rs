@@ -246,8 +246,8 @@ impl FileTarget for DockerLoad {
         self.send(header)
     }
 
-    fn file_data(&mut self, bytes: &[u8]) -> Result<(), ImportError> {
-        self.send(Bytes::copy_from_slice(bytes))
+    fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {
+        self.send(Bytes::from(bytes))
     }
 
     fn end_file(&mut self, sha256: &Sha256) -> Result<(), ImportError> {

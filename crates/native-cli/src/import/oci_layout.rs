@@ -164,8 +164,8 @@ impl FileTarget for OciLayout {
         self.staging.begin()
     }
 
-    fn file_data(&mut self, bytes: &[u8]) -> Result<(), ImportError> {
-        self.staging.data(bytes)
+    fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {
+        self.staging.data(&bytes)
     }
 
     fn end_file(&mut self, sha256: &Sha256) -> Result<(), ImportError> {

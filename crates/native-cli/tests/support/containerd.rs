@@ -138,17 +138,6 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 
 impl Drop for Containerd {
     fn drop(&mut self) {
-        // SIGTERM first so containerd closes its database cleanly.
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline && !matches!(self.child.try_wait(), Ok(Some(_))) {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        // Unpacked images take gigabytes in bench runs.
-        let _ = std::fs::remove_dir_all(&self.dir);
+        super::stop_daemon(&mut self.child, Duration::from_secs(10), &self.dir);
     }
 }

@@ -180,3 +180,17 @@ pub fn record(out: &Path, row: serde_json::Value) {
         .expect("bench output");
     writeln!(file, "{row}").expect("bench row written");
 }
+
+/// Stops a daemon this harness started: SIGTERM first, so it closes its
+/// databases cleanly, SIGKILL after `grace`; then removes its data, which
+/// takes gigabytes after bench runs.
+pub fn stop_daemon(child: &mut std::process::Child, grace: std::time::Duration, dir: &Path) {
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline && !matches!(child.try_wait(), Ok(Some(_))) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(dir);
+}

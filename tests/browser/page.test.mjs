@@ -179,7 +179,49 @@ test("a wrong pasted hash fails the bundle; a garbage sums file is refused", { t
   await context.close();
 });
 
-test("a large bundle: responsive page, flat worker memory, throughput", { skip: !BIG, timeout: 1_200_000 }, async () => {
+/// Rounds of the large-bundle measurement (`cargo xtask bench` asks for
+/// several); the checks run in every round.
+const ROUNDS = Math.max(1, Number(process.env.AIRLOCK_PAGE_ROUNDS || 1));
+
+test("a large bundle: responsive page, flat worker memory, throughput", { skip: !BIG, timeout: 1_200_000 * ROUNDS }, async () => {
+  const size = fs.statSync(BIG).size;
+  const mib = size / 1048576;
+  const rounds = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const r = await largeBundleRound();
+    rounds.push(r);
+    console.log(
+      `large bundle, round ${round + 1}/${ROUNDS}: ${(size / 1073741824).toFixed(2)} GiB verified in ${(r.elapsedMs / 1000).toFixed(1)} s = ${(mib / (r.elapsedMs / 1000)).toFixed(0)} MiB/s; ` +
+        `bare SHA-256 in the same browser ${(mib / (r.bareMs / 1000)).toFixed(0)} MiB/s; ` +
+        `hash-wasm ${(mib / (r.hashWasmMs / 1000)).toFixed(0)} MiB/s (ratio ${(r.hashWasmMs / r.elapsedMs).toFixed(2)}); ` +
+        `worker wasm memory ${(r.wasmPeakBytes / 1048576).toFixed(1)} MiB; longest main-thread gap ${r.maxGapMs.toFixed(0)} ms`,
+    );
+  }
+  // Best of the rounds for each side, as `cargo xtask bench` reports.
+  const best = (key) => Math.min(...rounds.map((r) => r[key]));
+  fs.writeFileSync(
+    path.join(SHOTS, "large-bundle.json"),
+    JSON.stringify(
+      {
+        bytes: size,
+        elapsedMs: best("elapsedMs"),
+        mibPerSec: mib / (best("elapsedMs") / 1000),
+        bareSha256MibPerSec: mib / (best("bareMs") / 1000),
+        hashWasmElapsedMs: best("hashWasmMs"),
+        hashWasmMibPerSec: mib / (best("hashWasmMs") / 1000),
+        wasmPeakBytes: Math.max(...rounds.map((r) => r.wasmPeakBytes)),
+        maxGapMs: Math.max(...rounds.map((r) => r.maxGapMs)),
+        rounds,
+      },
+      null,
+      2,
+    ),
+  );
+});
+
+/// One check of the large bundle in a fresh page, then the two yardsticks
+/// on the same File: the page's own hash alone, and hash-wasm.
+async function largeBundleRound() {
   const { context, page, requests } = await open("file");
   const loaded = requests.length;
   // A main-thread heartbeat: long gaps would mean the page froze.
@@ -192,7 +234,6 @@ test("a large bundle: responsive page, flat worker memory, throughput", { skip: 
       window.beat.count++;
     }, 50);
   });
-  const size = fs.statSync(BIG).size;
   const samples = [];
   const poll = setInterval(async () => {
     try {
@@ -274,31 +315,12 @@ test("a large bundle: responsive page, flat worker memory, throughput", { skip: 
   );
   assert.equal(peer.sha256, report.bundle.sha256, "hash-wasm agrees with the report");
 
-  const mibs = size / 1048576 / (elapsedMs / 1000);
-  const bareMibs = size / 1048576 / (bare.elapsedMs / 1000);
-  const peerMibs = size / 1048576 / (peer.elapsedMs / 1000);
-  console.log(
-    `large bundle: ${(size / 1073741824).toFixed(2)} GiB verified in ${(elapsedMs / 1000).toFixed(1)} s = ${mibs.toFixed(0)} MiB/s; ` +
-      `bare SHA-256 in the same browser ${bareMibs.toFixed(0)} MiB/s (ratio ${(mibs / bareMibs).toFixed(2)}); ` +
-      `hash-wasm ${peerMibs.toFixed(0)} MiB/s (ratio ${(mibs / peerMibs).toFixed(2)}); ` +
-      `worker wasm memory ${(peak / 1048576).toFixed(1)} MiB; longest main-thread gap ${beat.maxGap.toFixed(0)} ms`,
-  );
-  fs.writeFileSync(
-    path.join(SHOTS, "large-bundle.json"),
-    JSON.stringify(
-      {
-        bytes: size,
-        elapsedMs,
-        mibPerSec: mibs,
-        bareSha256MibPerSec: bareMibs,
-        hashWasmElapsedMs: peer.elapsedMs,
-        hashWasmMibPerSec: peerMibs,
-        wasmPeakBytes: peak,
-        maxGapMs: beat.maxGap,
-      },
-      null,
-      2,
-    ),
-  );
   await context.close();
-});
+  return {
+    elapsedMs,
+    bareMs: bare.elapsedMs,
+    hashWasmMs: peer.elapsedMs,
+    wasmPeakBytes: peak,
+    maxGapMs: beat.maxGap,
+  };
+}

@@ -226,11 +226,7 @@ fn page_tests(big_bundle: &std::path::Path) -> Result<(), String> {
         page.single_sha256
     );
 
-    env::ensure_debian_tools(&[
-        ("/usr/bin/chromium", "chromium"),
-        ("/usr/bin/chromedriver", "chromium-driver"),
-        ("/usr/share/fonts/truetype/nanum", "fonts-nanum"),
-    ])?;
+    env::ensure_debian_tools(page::BROWSER_TOOLS)?;
     let mut node = std::process::Command::new("node");
     node.args(["--test", "--test-concurrency=1", "tests/browser/"])
         .current_dir(&root)

@@ -22,6 +22,14 @@ pub struct Page {
     pub single_sha256: String,
 }
 
+/// What the browser tests drive the page with (and the Korean font its
+/// screenshots need).
+pub const BROWSER_TOOLS: &[(&str, &str)] = &[
+    ("/usr/bin/chromium", "chromium"),
+    ("/usr/bin/chromedriver", "chromium-driver"),
+    ("/usr/share/fonts/truetype/nanum", "fonts-nanum"),
+];
+
 /// Builds both forms of the page into `out` (normally `dist/`), compiling
 /// the wasm in `target_dir`.
 pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {

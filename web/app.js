@@ -106,9 +106,9 @@
       sumsName = sumsPick.name;
     }
     const verifyWorker = makeWorker();
-    const hashWorker = makeWorker();
+    const readWorker = makeWorker();
     const channel = new MessageChannel();
-    running = { workers: [verifyWorker, hashWorker], file, started: performance.now() };
+    running = { workers: [verifyWorker, readWorker], file, started: performance.now() };
     const mine = running;
     const fail = (message) => {
       if (running !== mine) return;
@@ -116,7 +116,7 @@
       showProblem(message);
     };
     verifyWorker.onerror = (e) => fail(`${t("failed_to_start")}: ${e.message || e}`);
-    hashWorker.onerror = verifyWorker.onerror;
+    readWorker.onerror = verifyWorker.onerror;
     verifyWorker.onmessage = (event) => {
       if (running !== mine) return;
       const msg = event.data;
@@ -133,13 +133,15 @@
         fail(`${t("failed_to_start")}: ${msg.message}`);
       }
     };
-    hashWorker.postMessage({ role: "hash", port: channel.port1 }, [channel.port1]);
     const transfer = [channel.port2];
     if (sums) transfer.push(sums);
     verifyWorker.postMessage(
-      { role: "verify", file, sums, sumsName, pasted: $("sha256").value, hashPort: channel.port2 },
+      { role: "verify", file, sums, sumsName, pasted: $("sha256").value, port: channel.port2 },
       transfer,
     );
+    // The reader starts once the verifier is listening (messages on a port
+    // wait in its queue until then, so the order is for clarity only).
+    readWorker.postMessage({ role: "read", file, port: channel.port1 }, [channel.port1]);
   }
 
   function cancel(userAsked) {

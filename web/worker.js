@@ -2,18 +2,21 @@
 // `wasm_bindgen`) and `AIRLOCK_WASM_BASE64`, so the worker never fetches
 // anything: the page's CSP forbids every connection.
 //
-// Two instances run per check. The "verify" worker reads the File once,
-// feeds verify-core, and hands a copy of every chunk to the "hash" worker,
-// which computes the whole-file SHA-256 on the other core.
+// Two instances run per check, one per core. The "read" worker reads the
+// File once and hashes it whole, exactly as the bare-hash yardstick does,
+// and hands the bytes on in large batches to the "verify" worker, which
+// feeds verify-core. The verify worker never waits on the disk, and the
+// reader never waits on the verifier except when it is a full batch window
+// ahead.
 "use strict";
 
 /* global wasm_bindgen, AIRLOCK_WASM_BASE64 */
 
-// Chunks handed to the hash worker and not yet acknowledged; past this the
-// reader waits, so memory stays flat when hashing is the slower side.
+// Batches handed to the verify worker and not yet taken in; past this the
+// reader waits, so memory stays flat when verifying is the slower side.
 const MAX_IN_FLIGHT = 4;
 const PROGRESS_EVERY_MS = 100;
-// Bytes gathered from the file before they go to wasm and the hash worker.
+// Bytes gathered from the file before they go to the verify worker.
 const BATCH_BYTES = 4 << 20;
 
 let ready = null;
@@ -31,20 +34,53 @@ function loadWasm() {
   return ready;
 }
 
-// --- hash role ------------------------------------------------------------
+// --- read role: the File, its whole-file SHA-256, batches to the verifier ---
 
-function runHash(port) {
+function runRead(file, port) {
   const { WholeFileHasher } = loadWasm();
   const hasher = new WholeFileHasher();
+  let inFlight = 0;
+  let wake = null;
   port.onmessage = (event) => {
-    const msg = event.data;
-    if (msg.chunk) {
-      hasher.update(new Uint8Array(msg.chunk, 0, msg.length));
-      port.postMessage({ ack: true });
-    } else if (msg.end) {
-      port.postMessage({ sha256: hasher.finish() });
+    if (event.data.ack) {
+      inFlight--;
+      if (wake) {
+        const w = wake;
+        wake = null;
+        w();
+      }
     }
   };
+  // File.stream() yields small pieces (64 KiB in Chromium). Each is hashed
+  // as it comes, then gathered into a batch: one message and one crossing
+  // into the verifier's wasm per batch instead of per piece.
+  let batch = new Uint8Array(BATCH_BYTES);
+  let filled = 0;
+  const send = async () => {
+    while (inFlight >= MAX_IN_FLIGHT) await new Promise((resolve) => (wake = resolve));
+    inFlight++;
+    port.postMessage({ chunk: batch.buffer, length: filled }, [batch.buffer]);
+    batch = new Uint8Array(BATCH_BYTES);
+    filled = 0;
+  };
+  (async () => {
+    const reader = file.stream().getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      hasher.update(value);
+      let offset = 0;
+      while (offset < value.length) {
+        const take = Math.min(value.length - offset, BATCH_BYTES - filled);
+        batch.set(value.subarray(offset, offset + take), filled);
+        filled += take;
+        offset += take;
+        if (filled === BATCH_BYTES) await send();
+      }
+    }
+    if (filled > 0) await send();
+    port.postMessage({ end: true, sha256: hasher.finish() });
+  })().catch((e) => port.postMessage({ error: String(e && e.message ? e.message : e) }));
 }
 
 // --- digest role: the whole-file SHA-256 alone -------------------------------
@@ -66,7 +102,7 @@ async function runDigest(file) {
 
 // --- verify role ----------------------------------------------------------
 
-async function runVerify({ file, sums, sumsName, pasted, hashPort }) {
+async function runVerify({ file, sums, sumsName, pasted, port }) {
   const airlock = loadWasm();
   let expected = null;
   try {
@@ -80,80 +116,42 @@ async function runVerify({ file, sums, sumsName, pasted, hashPort }) {
     return;
   }
 
-  const verifier = new airlock.BundleVerifier(expected, !hashPort);
-  let inFlight = 0;
-  let wake = null;
-  let hashDone = null;
-  const hashResult = new Promise((resolve) => (hashDone = resolve));
-  if (hashPort) {
-    hashPort.onmessage = (event) => {
-      if (event.data.ack) {
-        inFlight--;
-        if (wake) {
-          const w = wake;
-          wake = null;
-          w();
-        }
-      } else if (event.data.sha256) {
-        hashDone(event.data.sha256);
-      }
-    };
-  }
-
+  // The whole-file hash is the read worker's; the verifier does the rest.
+  const verifier = new airlock.BundleVerifier(expected, false);
   const started = performance.now();
   let lastProgress = 0;
   let done = 0;
-  // File.stream() yields small pieces (64 KiB in Chromium); each crossing
-  // into wasm and each message to the hash worker has a fixed cost, so
-  // pieces are gathered into one batch first and handed over whole.
-  let batch = new Uint8Array(BATCH_BYTES);
-  let filled = 0;
-  const flush = async () => {
-    if (filled === 0) return;
-    const view = batch.subarray(0, filled);
-    if (hashPort) {
-      while (inFlight >= MAX_IN_FLIGHT) await new Promise((resolve) => (wake = resolve));
-      verifier.update(view);
-      inFlight++;
-      // The batch itself moves to the hash worker; a fresh one is filled.
-      hashPort.postMessage({ chunk: batch.buffer, length: filled }, [batch.buffer]);
-      batch = new Uint8Array(BATCH_BYTES);
-    } else {
-      verifier.update(view);
-    }
-    done += filled;
-    filled = 0;
-    const now = performance.now();
-    if (now - lastProgress >= PROGRESS_EVERY_MS) {
-      lastProgress = now;
-      postMessage({ type: "progress", bytes: done, total: file.size, elapsedMs: now - started, wasmBytes: memoryBytes() });
-    }
-  };
-  const reader = file.stream().getReader();
-  for (;;) {
-    const { value, done: end } = await reader.read();
-    if (end) break;
-    let offset = 0;
-    while (offset < value.length) {
-      const take = Math.min(value.length - offset, BATCH_BYTES - filled);
-      batch.set(value.subarray(offset, offset + take), filled);
-      filled += take;
-      offset += take;
-      if (filled === BATCH_BYTES) await flush();
-    }
-  }
-  await flush();
-
-  let json;
-  if (hashPort) {
-    hashPort.postMessage({ end: true });
-    json = verifier.finishWithFileSha256(await hashResult);
-  } else {
-    json = verifier.finish();
-  }
-  const elapsedMs = performance.now() - started;
-  postMessage({ type: "progress", bytes: done, total: file.size, elapsedMs, wasmBytes: memoryBytes() });
-  postMessage({ type: "report", json, elapsedMs });
+  const progress = () =>
+    postMessage({
+      type: "progress",
+      bytes: done,
+      total: file.size,
+      elapsedMs: performance.now() - started,
+      wasmBytes: memoryBytes(),
+    });
+  await new Promise((resolve, reject) => {
+    port.onmessage = (event) => {
+      const msg = event.data;
+      if (msg.chunk) {
+        verifier.update(new Uint8Array(msg.chunk, 0, msg.length));
+        // The batch is spent once it is in wasm memory; the reader may read on.
+        port.postMessage({ ack: true });
+        done += msg.length;
+        const now = performance.now();
+        if (now - lastProgress >= PROGRESS_EVERY_MS) {
+          lastProgress = now;
+          progress();
+        }
+      } else if (msg.end) {
+        progress();
+        const json = verifier.finishWithFileSha256(msg.sha256);
+        postMessage({ type: "report", json, elapsedMs: performance.now() - started });
+        resolve();
+      } else if (msg.error) {
+        reject(new Error(msg.error));
+      }
+    };
+  });
 }
 
 // Size of this worker's wasm linear memory: the part of its heap that
@@ -165,8 +163,8 @@ function memoryBytes() {
 onmessage = (event) => {
   const msg = event.data;
   try {
-    if (msg.role === "hash") {
-      runHash(msg.port);
+    if (msg.role === "read") {
+      runRead(msg.file, msg.port);
     } else if (msg.role === "digest") {
       runDigest(msg.file).catch((e) => postMessage({ type: "error", message: String(e && e.message ? e.message : e) }));
     } else if (msg.role === "verify") {

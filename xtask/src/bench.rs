@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: Airlock beside the tools people use instead, each
 //! pair measured in the same run, rounds interleaved, reported as ratios
-//! against the targets in issue #8. Writes `bench/RESULTS.md` and
-//! `bench/results.json`.
+//! against the targets in issue #8, then the core's per-chunk cost
+//! ([`crate::micro`]). Writes `bench/RESULTS.md` and `bench/results.json`;
+//! `--micro-only` measures only the latter and replaces just its section.
 //!
 //! Wall-clock numbers belong here and never in tests: they say how this
 //! machine did today, and only the ratios carry over.
@@ -14,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::big::{self, Measured};
 use crate::env::{self, Step, run};
+use crate::micro::{self, Micro};
 use crate::page;
 
 pub struct Args {
@@ -21,6 +23,8 @@ pub struct Args {
     pub rounds: usize,
     /// Size of the bundle for the memory row; 0 skips it.
     pub huge_gib: u32,
+    /// Only the core's per-chunk cost.
+    pub micro_only: bool,
 }
 
 impl Args {
@@ -29,9 +33,14 @@ impl Args {
             size_gib: 4,
             rounds: 3,
             huge_gib: 20,
+            micro_only: false,
         };
         let mut it = args.iter();
         while let Some(flag) = it.next() {
+            if flag == "--micro-only" {
+                parsed.micro_only = true;
+                continue;
+            }
             let value = it
                 .next()
                 .and_then(|v| v.parse::<u32>().ok())
@@ -141,6 +150,9 @@ fn pair(ours: &Job<'_>, peer: &Job<'_>, rounds: usize) -> Result<(Timing, Timing
 }
 
 pub fn run_bench(args: &Args) -> Result<(), String> {
+    if args.micro_only {
+        return micro_only();
+    }
     env::ensure_debian_tools(&[
         ("openssl", "openssl"),
         ("python3", "python3"),
@@ -294,7 +306,38 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
         None
     };
 
-    write_results(args, &rows, huge.as_ref(), page_memory)
+    // Like the memory row: a failure here keeps the rows above.
+    let micro = micro::run_micro()
+        .inspect_err(|e| eprintln!("the per-chunk cost was not measured: {e}"))
+        .ok();
+
+    write_results(args, &rows, huge.as_ref(), page_memory, micro.as_ref())
+}
+
+/// `--micro-only`: measures the per-chunk cost, prints its table and puts
+/// it in place of the old one in `bench/RESULTS.md` and
+/// `bench/results.json`, leaving every other row as it was.
+fn micro_only() -> Result<(), String> {
+    let micro = micro::run_micro()?;
+    let section = micro.markdown(&date(), &commit());
+    println!("\n{section}");
+    let dir = env::root().join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let md_path = dir.join("RESULTS.md");
+    let md = std::fs::read_to_string(&md_path).unwrap_or_else(|_| "# Benchmark results\n".into());
+    std::fs::write(&md_path, micro::replace_section(&md, &section))
+        .map_err(|e| format!("{}: {e}", md_path.display()))?;
+    let json_path = dir.join("results.json");
+    let mut value: Value = std::fs::read_to_string(&json_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({}));
+    value["micro"] = micro.json();
+    let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+    std::fs::write(&json_path, text).map_err(|e| format!("{}: {e}", json_path.display()))?;
+    println!("updated the per-chunk section of bench/RESULTS.md and bench/results.json");
+    Ok(())
 }
 
 /// The test binaries whose ignored `bench_*` tests time imports against
@@ -452,6 +495,23 @@ fn machine() -> String {
     )
 }
 
+fn date() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn commit() -> String {
+    Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env::root())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
 /// The page worker's wasm heap may grow to this much (issue #8, row 5).
 const PAGE_HEAP_LIMIT_MIB: f64 = 128.0;
 
@@ -460,18 +520,10 @@ fn write_results(
     rows: &[Row],
     huge: Option<&(u32, Measured)>,
     page_wasm_mib: f64,
+    micro: Option<&Micro>,
 ) -> Result<(), String> {
-    let date = Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    let commit = Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .current_dir(env::root())
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
+    let date = date();
+    let commit = commit();
     let machine = machine();
     let mut md = String::new();
     let _ = writeln!(md, "# Benchmark results\n");
@@ -548,6 +600,9 @@ fn write_results(
         md,
         "\nPeak RSS of any airlock command above: {peak:.1} MiB."
     );
+    if let Some(micro) = micro {
+        let _ = write!(md, "\n{}", micro.markdown(&date, &commit));
+    }
     println!("\n{md}");
     let dir = env::root().join("bench");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -556,6 +611,7 @@ fn write_results(
         "date": date, "commit": commit, "machine": machine,
         "size_gib": args.size_gib, "rounds": args.rounds,
         "rows": json_rows, "memory": memory,
+        "micro": micro.map_or(Value::Null, Micro::json),
     });
     let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("results.json"), text).map_err(|e| e.to_string())?;

@@ -24,10 +24,13 @@ pub fn corpus_dir() -> Result<PathBuf, String> {
     }
 }
 
+/// `$CARGO_TARGET_DIR`, else `target/` in the workspace.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
 pub fn release_binary(name: &str) -> PathBuf {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
-    target.join("release").join(name)
+    target_dir().join("release").join(name)
 }
 
 pub fn cargo<const N: usize>(args: [&str; N]) -> Command {

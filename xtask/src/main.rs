@@ -13,15 +13,17 @@
 //!   fuzz [--seconds N]
 //!                 every cargo-fuzz target for N seconds (default 60), seeded
 //!                 from the corpus; crashes are kept in fuzz/regressions/
-//!   bench [--size GIB] [--rounds N] [--huge GIB]
+//!   bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only]
 //!                 every speed and memory row of bench/RESULTS.md, as ratios
-//!                 against the peer tools measured in the same run
+//!                 against the peer tools measured in the same run, and the
+//!                 core's per-chunk cost by chunk size (alone: --micro-only)
 
 mod bench;
 mod big;
 mod edge;
 mod env;
 mod fuzz;
+mod micro;
 mod page;
 
 use std::process::ExitCode;
@@ -49,7 +51,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo | page | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB]>"
+                "usage: cargo xtask <demo | page | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only]>"
             );
             return ExitCode::from(2);
         }

@@ -58,6 +58,53 @@ pub struct Source {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Raise (or lower) one of the verifier's limits, e.g.
+    /// `--limit max_json_bytes=64MiB`; repeatable. VALUE is an integer,
+    /// optionally with KiB, MiB, GiB or TiB. NAME is one of: max_json_bytes,
+    /// max_json_total_bytes, max_entries, max_tar_metadata_bytes,
+    /// max_expansion_ratio, ratio_floor_bytes, max_layer_uncompressed_bytes,
+    /// max_index_depth, max_descriptors, max_name_bytes, max_names_total_bytes.
+    #[arg(long = "limit", value_name = "NAME=VALUE", value_parser = parse_limit)]
+    pub limits: Vec<(String, u64)>,
+}
+
+/// `NAME=VALUE` for `--limit`: a known limit and a count or byte size.
+fn parse_limit(s: &str) -> Result<(String, u64), String> {
+    let names = || verify_core::Limits::NAMES.join(", ");
+    let Some((name, value)) = s.split_once('=') else {
+        return Err(format!("expected NAME=VALUE; NAME is one of {}", names()));
+    };
+    let name = name.trim();
+    if verify_core::Limits::default().get(name).is_err() {
+        return Err(format!(
+            "no limit is called `{name}`; use one of {}",
+            names()
+        ));
+    }
+    let value = value.trim();
+    let (digits, unit) = match value.find(|c: char| !c.is_ascii_digit() && c != '_') {
+        Some(at) => value.split_at(at),
+        None => (value, ""),
+    };
+    let shift = match unit.trim() {
+        "" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        "TiB" => 40,
+        other => {
+            return Err(format!(
+                "`{other}` is not a unit; write a plain integer or use KiB, MiB, GiB or TiB"
+            ));
+        }
+    };
+    digits
+        .replace('_', "")
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("`{value}` is not a whole number that fits in 64 bits"))
+        .map(|n| (name.to_owned(), n))
 }
 
 #[derive(Debug, Args)]
@@ -158,4 +205,27 @@ pub struct PushArgs {
     /// Print the report and the push summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_limit;
+
+    #[test]
+    fn limits_parse_with_units() {
+        assert_eq!(
+            parse_limit("max_json_bytes=64MiB"),
+            Ok(("max_json_bytes".to_owned(), 64 << 20))
+        );
+        assert_eq!(
+            parse_limit("max_entries=2_000_000"),
+            Ok(("max_entries".to_owned(), 2_000_000))
+        );
+        assert!(parse_limit("max_entries").is_err());
+        assert!(parse_limit("max_entries=lots").is_err());
+        assert!(parse_limit("max_entries=5MB").is_err());
+        assert!(parse_limit("max_entries=99999999999TiB").is_err());
+        let unknown = parse_limit("max_bombs=1").expect_err("unknown name");
+        assert!(unknown.contains("max_index_depth"), "{unknown}");
+    }
 }

@@ -1,4 +1,5 @@
 //! `airlock`: verify container image bundles before they are imported.
+#![forbid(unsafe_code)]
 
 mod cli;
 mod error;
@@ -142,10 +143,17 @@ fn options_for(source: &Source) -> Result<(Options, Option<sidecar::Recorded>), 
         source.sha256.as_deref(),
         source.sums.as_deref(),
     )?;
-    let options = Options {
+    let mut options = Options {
         expected_sha256: recorded.as_ref().map(|r| r.sha256),
         ..Options::default()
     };
+    for (name, value) in &source.limits {
+        // The names were checked when the arguments were parsed.
+        options
+            .limits
+            .set(name, *value)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+    }
     Ok((options, recorded))
 }
 

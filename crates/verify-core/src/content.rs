@@ -37,8 +37,12 @@ pub(crate) enum Unpacked {
     Done { sha256: Sha256, size: u64 },
     /// The compressed stream is corrupt or incomplete.
     Corrupt(String),
-    /// Decompression stopped at a limit.
-    Limit(String),
+    /// Decompression stopped at a limit: the [`crate::Limits`] field, if
+    /// it is one (the zstd window is not), and why.
+    Limit {
+        limit: Option<&'static str>,
+        why: String,
+    },
 }
 
 /// What remains of a regular file once its bytes have gone by.
@@ -61,22 +65,28 @@ struct UnpackSink {
     ratio_cap: u64,
     max_ratio: u64,
     max_size: u64,
-    limit_hit: Option<String>,
+    limit_hit: Option<(&'static str, String)>,
 }
 
 impl Write for UnpackSink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.size += buf.len() as u64;
         if self.size > self.max_size {
-            self.limit_hit = Some(format!(
-                "the layer expands beyond {} bytes; decompression stopped",
-                self.max_size
+            self.limit_hit = Some((
+                "max_layer_uncompressed_bytes",
+                format!(
+                    "the layer expands beyond {} bytes; decompression stopped",
+                    self.max_size
+                ),
             ));
         } else if self.size > self.ratio_cap {
-            self.limit_hit = Some(format!(
-                "the layer expands more than {}-fold (beyond {} bytes); decompression \
-                 stopped, so its diff_id was not checked",
-                self.max_ratio, self.ratio_cap
+            self.limit_hit = Some((
+                "max_expansion_ratio",
+                format!(
+                    "the layer expands more than {}-fold (beyond {} bytes); decompression \
+                     stopped, so its diff_id was not checked",
+                    self.max_ratio, self.ratio_cap
+                ),
             ));
         }
         if self.limit_hit.is_some() {
@@ -227,11 +237,13 @@ impl EntryDigest {
                     self.record_error(e);
                 }
                 let sink = decoder.get_ref();
-                match (
-                    sink.limit_hit.as_ref().or(self.limit_error.as_ref()),
-                    self.decode_error,
-                ) {
-                    (Some(limit), _) => Unpacked::Limit(limit.clone()),
+                let limit = match (&sink.limit_hit, self.limit_error) {
+                    (Some((name, why)), _) => Some((Some(*name), why.clone())),
+                    (None, Some(why)) => Some((None, why)),
+                    (None, None) => None,
+                };
+                match (limit, self.decode_error) {
+                    (Some((limit, why)), _) => Unpacked::Limit { limit, why },
                     (None, Some(e)) => Unpacked::Corrupt(e),
                     (None, None) => Unpacked::Done {
                         sha256: Sha256::from_bytes(sink.hasher.clone().finalize().into()),
@@ -332,7 +344,11 @@ mod tests {
         enc.write_all(&zeros).expect("in-memory");
         let gz = enc.finish().expect("in-memory");
         let c = digest(&gz, 4096, None, &limits);
-        assert!(matches!(c.unpacked, Unpacked::Limit(_)), "{:?}", c.unpacked);
+        assert!(
+            matches!(c.unpacked, Unpacked::Limit { .. }),
+            "{:?}",
+            c.unpacked
+        );
         assert_eq!(
             c.sha256,
             Sha256::of(&gz),

@@ -23,7 +23,7 @@ mod tar_stream;
 mod verifier;
 
 pub use digest::{Digest, DigestError, Sha256};
-pub use limits::Limits;
+pub use limits::{Limits, UnknownLimit};
 pub use plan::{BlobRef, ImportPlan, PlanError, PlannedImage, PlannedManifest};
 pub use report::{
     BundleFormat, BundleReport, Compression, Finding, FindingKind, ImageReport, LayerReport,

@@ -83,7 +83,8 @@ impl Namespace {
                     ),
                 )
                 .entry(raw.chars().take(200).collect::<String>())
-                .at(at),
+                .at(at)
+                .limit("max_name_bytes"),
             );
             return Admitted {
                 path: None,
@@ -111,7 +112,8 @@ impl Namespace {
                         "the entry names add up to more than the limit; later entries were not read",
                     )
                     .entry(raw.clone())
-                    .at(at),
+                    .at(at)
+                    .limit("max_names_total_bytes"),
                 );
             }
             return Admitted {

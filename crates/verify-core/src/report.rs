@@ -237,6 +237,11 @@ pub struct Finding {
     pub expected: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub found: Option<String>,
+    /// For `limit-exceeded`: the [`Limits`](crate::Limits) field that was
+    /// exceeded, one of [`Limits::NAMES`](crate::Limits::NAMES), when it can
+    /// be raised.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<&'static str>,
     /// A sentence for people.
     pub message: String,
 }
@@ -251,6 +256,7 @@ impl Finding {
             offset: None,
             expected: None,
             found: None,
+            limit: None,
             message: message.into(),
         }
     }
@@ -271,6 +277,13 @@ impl Finding {
     pub fn expected_found(mut self, expected: impl ToString, found: impl ToString) -> Self {
         self.expected = Some(expected.to_string());
         self.found = Some(found.to_string());
+        self
+    }
+
+    /// Names the limit that was exceeded (a field of [`crate::Limits`]).
+    pub fn limit(mut self, name: &'static str) -> Self {
+        debug_assert!(crate::Limits::NAMES.contains(&name), "{name}");
+        self.limit = Some(name);
         self
     }
 

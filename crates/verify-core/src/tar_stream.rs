@@ -338,7 +338,8 @@ impl TarStream {
                         ),
                     )
                     .at(at)
-                    .expected_found(self.max_meta, stored_size),
+                    .expected_found(self.max_meta, stored_size)
+                    .limit("max_tar_metadata_bytes"),
                 );
             }
             self.pending.first_offset.get_or_insert(at);
@@ -366,7 +367,8 @@ impl TarStream {
                     FindingKind::LimitExceeded,
                     format!("the archive has more than {} entries", self.max_entries),
                 )
-                .at(at),
+                .at(at)
+                .limit("max_entries"),
             );
         }
 

@@ -232,6 +232,7 @@ impl Verifier {
                                 limits.max_expansion_ratio
                             ),
                         )
+                        .limit("max_expansion_ratio")
                     } else {
                         Finding::new(
                             FindingKind::Truncated,

@@ -9,6 +9,7 @@
 //! Memory stays flat whatever the body size: the body is read with a BYOB
 //! reader into one reused buffer (workerd's `readAtLeast` fills it, where
 //! the plain reader delivers 4 KiB pieces) and fed to the core piece by piece.
+#![forbid(unsafe_code)]
 
 mod body;
 mod routes;

@@ -2,6 +2,7 @@
 //! hasher that JavaScript feeds with `Uint8Array` chunks, and the sums-file
 //! parser. Reports cross as JSON text so the page sees exactly the shape
 //! `airlock verify --json` prints.
+#![forbid(unsafe_code)]
 
 use wasm_bindgen::prelude::*;
 

@@ -211,7 +211,8 @@ impl<'a> Resolver<'a> {
                     "the indexes reference more than {} manifests and indexes; the rest were not read",
                     self.limits.max_descriptors
                 ),
-            ));
+            )
+            .limit("max_descriptors"));
         }
         self.walks <= self.limits.max_descriptors
     }
@@ -240,18 +241,29 @@ impl<'a> Resolver<'a> {
                 }
             },
             Json::TooLarge => {
-                self.push(
+                // The budget an entry gets is the smaller of the two.
+                let finding = if record.content.size > self.limits.max_json_bytes {
                     Finding::new(
                         FindingKind::LimitExceeded,
                         format!(
-                            "{what} is {} bytes, above the JSON limit of {} bytes (or the total JSON budget)",
+                            "{what} is {} bytes, above the JSON limit of {} bytes",
                             record.content.size, self.limits.max_json_bytes
                         ),
                     )
-                    .entry(path)
-                    .at(record.offset)
-                    .expected_found(self.limits.max_json_bytes, record.content.size),
-                );
+                    .expected_found(self.limits.max_json_bytes, record.content.size)
+                    .limit("max_json_bytes")
+                } else {
+                    Finding::new(
+                        FindingKind::LimitExceeded,
+                        format!(
+                            "{what} is {} bytes, beyond what is left of the total JSON budget of \
+                             {} bytes",
+                            record.content.size, self.limits.max_json_total_bytes
+                        ),
+                    )
+                    .limit("max_json_total_bytes")
+                };
+                self.push(finding.entry(path).at(record.offset));
                 None
             }
             Json::Other => {
@@ -290,12 +302,12 @@ impl<'a> Resolver<'a> {
                 );
                 (None, None)
             }
-            Unpacked::Limit(why) => {
-                self.push(
-                    Finding::new(FindingKind::LimitExceeded, why.clone())
-                        .entry(path)
-                        .at(record.offset),
-                );
+            Unpacked::Limit { limit, why } => {
+                let mut finding = Finding::new(FindingKind::LimitExceeded, why.clone())
+                    .entry(path)
+                    .at(record.offset);
+                finding.limit = *limit;
+                self.push(finding);
                 (None, None)
             }
         };

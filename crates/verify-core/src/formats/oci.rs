@@ -197,7 +197,8 @@ impl<'a> Resolver<'a> {
                             self.limits.max_index_depth
                         ),
                     )
-                    .entry(path),
+                    .entry(path)
+                    .limit("max_index_depth"),
                 );
                 return;
             }

@@ -168,8 +168,10 @@ fn test() -> Result<(), String> {
         ]),
         Step::new("verify-core builds for wasm32-unknown-unknown"),
     )?;
-    // The load and push tests drive the real importers on loopback.
+    // The load and push tests drive the real importers on loopback; the
+    // limit tests read peak memory from GNU time.
     env::ensure_debian_tools(IMPORT_TOOLS)?;
+    env::ensure_debian_tools(&[("/usr/bin/time", "time")])?;
     run(
         cargo(["test", "--workspace"]),
         Step::new("unit, corpus, CLI and import tests"),

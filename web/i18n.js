@@ -142,6 +142,7 @@ const AIRLOCK_KINDS = {
     "unsupported-digest": "검사할 수 없는 다이제스트 알고리즘입니다",
     "unreferenced-blob": "어디에서도 참조하지 않는 파일이 있습니다",
     "platform-not-included": "목록에 있는 플랫폼 중 일부가 포함되지 않았습니다",
+    "hardlinked-file": "이미지가 쓰는 파일이 하드 링크입니다 (ctr, skopeo는 이 번들을 거부합니다)",
     "no-recorded-digest": "기록된 해시가 없어 파일 전체를 비교하지 않았습니다",
   },
   en: {
@@ -165,6 +166,7 @@ const AIRLOCK_KINDS = {
     "unsupported-digest": "A digest algorithm Airlock cannot check",
     "unreferenced-blob": "A file nothing refers to",
     "platform-not-included": "Some listed platforms are not included",
+    "hardlinked-file": "A file the images use is a hard link (ctr and skopeo refuse such a bundle)",
     "no-recorded-digest": "No recorded hash: the whole file was not compared",
   },
 };

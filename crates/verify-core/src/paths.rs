@@ -240,6 +240,20 @@ impl Namespace {
         }
     }
 
+    /// The first hard link on the way from `path` to the file it names, if
+    /// any.
+    pub fn hardlink_on_the_way<'a>(&'a self, path: &'a str) -> Option<&'a str> {
+        let mut current = path;
+        for _ in 0..=MAX_LINK_HOPS {
+            match self.nodes.get(current) {
+                Some((Node::Hardlink(t), _)) if !t.is_empty() => return Some(current),
+                Some((Node::Symlink(t), _)) if !t.is_empty() => current = t,
+                _ => return None,
+            }
+        }
+        None
+    }
+
     /// Follows symlinks and hardlinks to the regular file a path names.
     pub fn resolve<'a>(&'a self, path: &'a str) -> Option<&'a str> {
         let mut current = path;

@@ -175,6 +175,10 @@ pub enum FindingKind {
     /// No recorded SHA-256 was given, so the file was not compared with
     /// what the sender hashed.
     NoRecordedDigest,
+    /// A file the images use is reached through a hard link. Docker and
+    /// podman follow it; containerd's importer and containers/image (skopeo)
+    /// do not, and refuse the bundle.
+    HardlinkedFile,
 }
 
 impl FindingKind {
@@ -202,15 +206,17 @@ impl FindingKind {
             Self::UnreferencedBlob => "unreferenced-blob",
             Self::PlatformNotIncluded => "platform-not-included",
             Self::NoRecordedDigest => "no-recorded-digest",
+            Self::HardlinkedFile => "hardlinked-file",
         }
     }
 
     /// The severity a finding of this kind carries.
     pub fn severity(self) -> Severity {
         match self {
-            Self::UnreferencedBlob | Self::PlatformNotIncluded | Self::NoRecordedDigest => {
-                Severity::Warning
-            }
+            Self::UnreferencedBlob
+            | Self::PlatformNotIncluded
+            | Self::NoRecordedDigest
+            | Self::HardlinkedFile => Severity::Warning,
             _ => Severity::Error,
         }
     }

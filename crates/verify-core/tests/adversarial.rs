@@ -541,5 +541,21 @@ fn differential_shapes_from_issue_6() {
         let r = verify(&bytes);
         assert_ok(&r, case);
         assert_eq!(r.images.len(), images, "{case}: {:#?}", r.images);
+        // containerd's and containers/image's importers refuse hard links
+        // (see the differential test): the approver is told, once per link.
+        let expected = usize::from(case == "hardlink-layer");
+        assert_eq!(
+            count(&r, FindingKind::HardlinkedFile),
+            expected,
+            "{case}: {:?}",
+            kind_names(&r)
+        );
     }
+    let r = verify(&case_hardlink_layer());
+    let warning = r
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::HardlinkedFile)
+        .expect("a hardlinked-file warning");
+    assert_eq!(warning.entry.as_deref(), Some("b/layer.tar"));
 }

@@ -78,6 +78,9 @@ struct Resolver<'a> {
     limits: &'a Limits,
     findings: Vec<Finding>,
     referenced: HashSet<&'a str>,
+    /// Hard links already warned about: a shared layer is looked up once
+    /// per image that uses it.
+    hardlinks_seen: HashSet<String>,
     /// Descriptors followed so far, against fan-out bombs.
     walks: u64,
 }
@@ -89,6 +92,7 @@ pub(crate) fn resolve(archive: &Archive, limits: &Limits) -> Resolved {
         limits,
         findings: Vec::new(),
         referenced: HashSet::new(),
+        hardlinks_seen: HashSet::new(),
         walks: 0,
     };
     let has_docker = archive.file("manifest.json").is_some();
@@ -182,6 +186,20 @@ impl<'a> Resolver<'a> {
         let found = self.archive.file(path);
         if let Some((resolved, record)) = found {
             self.referenced.insert(resolved);
+            if let Some(link) = self.archive.ns.hardlink_on_the_way(path)
+                && self.hardlinks_seen.insert(link.to_owned())
+            {
+                self.push(
+                    Finding::new(
+                        FindingKind::HardlinkedFile,
+                        format!(
+                            "`{link}` is a hard link to `{resolved}`: docker and podman load it, \
+                             but `ctr images import` and skopeo refuse the bundle"
+                        ),
+                    )
+                    .entry(link),
+                );
+            }
             // A blob reached through a link was never checked against the
             // name it is referenced by (only the link's target was).
             let named = path

@@ -139,8 +139,8 @@
       { role: "verify", file, sums, sumsName, pasted: $("sha256").value, port: channel.port2 },
       transfer,
     );
-    // The reader starts once the verifier is listening (messages on a port
-    // wait in its queue until then, so the order is for clarity only).
+    // Batches the reader sends before the verifier has loaded its wasm wait
+    // in the port's queue, which only starts once the verifier listens.
     readWorker.postMessage({ role: "read", file, port: channel.port1 }, [channel.port1]);
   }
 

@@ -240,32 +240,39 @@ impl Namespace {
         }
     }
 
-    /// The first hard link on the way from `path` to the file it names, if
-    /// any.
-    pub fn hardlink_on_the_way<'a>(&'a self, path: &'a str) -> Option<&'a str> {
-        let mut current = path;
-        for _ in 0..=MAX_LINK_HOPS {
-            match self.nodes.get(current) {
-                Some((Node::Hardlink(t), _)) if !t.is_empty() => return Some(current),
-                Some((Node::Symlink(t), _)) if !t.is_empty() => current = t,
-                _ => return None,
-            }
-        }
-        None
-    }
-
     /// Follows symlinks and hardlinks to the regular file a path names.
-    pub fn resolve<'a>(&'a self, path: &'a str) -> Option<&'a str> {
+    pub fn resolve(&self, path: &str) -> Option<Resolution<'_>> {
         let mut current = path;
+        let mut hardlink = None;
         for _ in 0..=MAX_LINK_HOPS {
-            match self.nodes.get(current) {
-                Some((Node::File, _)) => return Some(current),
-                Some((Node::Symlink(t) | Node::Hardlink(t), _)) if !t.is_empty() => current = t,
+            let (name, (node, _)) = self.nodes.get_key_value(current)?;
+            match node {
+                Node::File => {
+                    return Some(Resolution {
+                        file: name,
+                        hardlink,
+                    });
+                }
+                Node::Symlink(t) if !t.is_empty() => current = t,
+                Node::Hardlink(t) if !t.is_empty() => {
+                    hardlink.get_or_insert(name.as_str());
+                    current = t;
+                }
                 _ => return None,
             }
         }
         None
     }
+}
+
+/// Where a path leads once its links are followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolution<'a> {
+    /// The regular file.
+    pub file: &'a str,
+    /// The first hard link passed on the way, if any: importers differ on
+    /// those (see `FindingKind::HardlinkedFile`).
+    pub hardlink: Option<&'a str>,
 }
 
 /// Proper prefixes of a normalized path: `a/b/c` gives `a`, `a/b`.
@@ -375,7 +382,13 @@ mod tests {
             512,
         ));
         assert!(a.findings.is_empty());
-        assert_eq!(ns.resolve("id/layer.tar"), Some("x.tar"));
+        assert_eq!(
+            ns.resolve("id/layer.tar"),
+            Some(Resolution {
+                file: "x.tar",
+                hardlink: None
+            })
+        );
 
         let a = ns.admit(&header(
             "blobs/escape",

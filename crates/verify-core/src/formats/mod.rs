@@ -44,10 +44,15 @@ impl Archive {
 
     /// The file a (normalized) path names, following links.
     fn file(&self, path: &str) -> Option<(&str, &FileRecord)> {
+        self.file_via(path).map(|(name, record, _)| (name, record))
+    }
+
+    /// [`Self::file`], and the first hard link passed on the way there.
+    fn file_via(&self, path: &str) -> Option<(&str, &FileRecord, Option<&str>)> {
         let resolved = self.ns.resolve(path)?;
         self.files
-            .get_key_value(resolved)
-            .map(|(k, v)| (k.as_str(), v))
+            .get_key_value(resolved.file)
+            .map(|(k, v)| (k.as_str(), v, resolved.hardlink))
     }
 }
 
@@ -80,7 +85,7 @@ struct Resolver<'a> {
     referenced: HashSet<&'a str>,
     /// Hard links already warned about: a shared layer is looked up once
     /// per image that uses it.
-    hardlinks_seen: HashSet<String>,
+    hardlinks_seen: HashSet<&'a str>,
     /// Descriptors followed so far, against fan-out bombs.
     walks: u64,
 }
@@ -183,11 +188,11 @@ impl<'a> Resolver<'a> {
 
     /// Looks a file up and marks it as used.
     fn file(&mut self, path: &str) -> Option<(&'a str, &'a FileRecord)> {
-        let found = self.archive.file(path);
-        if let Some((resolved, record)) = found {
+        let found = self.archive.file_via(path);
+        if let Some((resolved, record, hardlink)) = found {
             self.referenced.insert(resolved);
-            if let Some(link) = self.archive.ns.hardlink_on_the_way(path)
-                && self.hardlinks_seen.insert(link.to_owned())
+            if let Some(link) = hardlink
+                && self.hardlinks_seen.insert(link)
             {
                 self.push(
                     Finding::new(
@@ -216,7 +221,7 @@ impl<'a> Resolver<'a> {
                 );
             }
         }
-        found
+        found.map(|(name, record, _)| (name, record))
     }
 
     /// Counts one more descriptor followed; false once the limit is reached.

@@ -74,6 +74,17 @@ impl Timing {
             peak_rss_mib: rounds.iter().map(|m| m.peak_rss_mib).fold(0.0, f64::max),
         }
     }
+
+    /// Rounds timed elsewhere (a test, the browser), without memory readings.
+    fn of_seconds(seconds: impl Iterator<Item = f64>) -> Self {
+        let rounds: Vec<Measured> = seconds
+            .map(|seconds| Measured {
+                seconds,
+                peak_rss_mib: 0.0,
+            })
+            .collect();
+        Self::of(&rounds)
+    }
 }
 
 /// What a row must show.
@@ -359,19 +370,7 @@ fn import_rows(bundle: &Path, scratch: &Path, rounds: usize, mib: f64) -> Result
     run(c, Step::new("imports beside the daemons' own tools"))?;
     let text = std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let times = |v: &Value| -> Timing {
-        let rounds: Vec<Measured> = v
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_f64)
-                    .map(|seconds| Measured {
-                        seconds,
-                        peak_rss_mib: 0.0,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Timing::of(&rounds)
+        Timing::of_seconds(v.as_array().into_iter().flatten().filter_map(Value::as_f64))
     };
     text.lines()
         .map(|line| {
@@ -421,19 +420,14 @@ fn page_row(bundle: &Path, scratch: &Path, rounds: usize, mib: f64) -> Result<(R
     let text = std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let v: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", out.display()))?;
     let times = |key: &str| -> Timing {
-        let rounds: Vec<Measured> = v["rounds"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|r| r[key].as_f64())
-                    .map(|ms| Measured {
-                        seconds: ms / 1000.0,
-                        peak_rss_mib: 0.0,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Timing::of(&rounds)
+        Timing::of_seconds(
+            v["rounds"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r[key].as_f64())
+                .map(|ms| ms / 1000.0),
+        )
     };
     let row = Row {
         id: "4".into(),

@@ -44,61 +44,84 @@ pub struct Limits {
 #[error("no limit is called `{0}`")]
 pub struct UnknownLimit(pub String);
 
-impl Limits {
-    /// Every limit's name: the field's name, as `limit-exceeded` findings
-    /// and the CLI's `--limit NAME=VALUE` spell it.
-    pub const NAMES: [&'static str; 11] = [
-        "max_json_bytes",
-        "max_json_total_bytes",
-        "max_entries",
-        "max_tar_metadata_bytes",
-        "max_expansion_ratio",
-        "ratio_floor_bytes",
-        "max_layer_uncompressed_bytes",
-        "max_index_depth",
-        "max_descriptors",
-        "max_name_bytes",
-        "max_names_total_bytes",
-    ];
+/// The integer types limits are kept in, read and set as `u64` by name.
+trait LimitValue: Copy {
+    fn widen(self) -> u64;
+    /// A value too large for the field saturates at its maximum.
+    fn narrow(value: u64) -> Self;
+}
 
-    /// The field called `name`, widened to `u64`.
-    pub fn get(&self, name: &str) -> Result<u64, UnknownLimit> {
-        Ok(match name {
-            "max_json_bytes" => self.max_json_bytes,
-            "max_json_total_bytes" => self.max_json_total_bytes,
-            "max_entries" => self.max_entries,
-            "max_tar_metadata_bytes" => self.max_tar_metadata_bytes,
-            "max_expansion_ratio" => self.max_expansion_ratio,
-            "ratio_floor_bytes" => self.ratio_floor_bytes,
-            "max_layer_uncompressed_bytes" => self.max_layer_uncompressed_bytes,
-            "max_index_depth" => u64::from(self.max_index_depth),
-            "max_descriptors" => self.max_descriptors,
-            "max_name_bytes" => self.max_name_bytes as u64,
-            "max_names_total_bytes" => self.max_names_total_bytes,
-            _ => return Err(UnknownLimit(name.to_owned())),
-        })
+impl LimitValue for u64 {
+    fn widen(self) -> u64 {
+        self
     }
-
-    /// Sets the field called `name`; values too large for a narrower field
-    /// saturate at its maximum.
-    pub fn set(&mut self, name: &str, value: u64) -> Result<(), UnknownLimit> {
-        match name {
-            "max_json_bytes" => self.max_json_bytes = value,
-            "max_json_total_bytes" => self.max_json_total_bytes = value,
-            "max_entries" => self.max_entries = value,
-            "max_tar_metadata_bytes" => self.max_tar_metadata_bytes = value,
-            "max_expansion_ratio" => self.max_expansion_ratio = value,
-            "ratio_floor_bytes" => self.ratio_floor_bytes = value,
-            "max_layer_uncompressed_bytes" => self.max_layer_uncompressed_bytes = value,
-            "max_index_depth" => self.max_index_depth = u32::try_from(value).unwrap_or(u32::MAX),
-            "max_descriptors" => self.max_descriptors = value,
-            "max_name_bytes" => self.max_name_bytes = usize::try_from(value).unwrap_or(usize::MAX),
-            "max_names_total_bytes" => self.max_names_total_bytes = value,
-            _ => return Err(UnknownLimit(name.to_owned())),
-        }
-        Ok(())
+    fn narrow(value: u64) -> Self {
+        value
     }
 }
+
+impl LimitValue for u32 {
+    fn widen(self) -> u64 {
+        u64::from(self)
+    }
+    fn narrow(value: u64) -> Self {
+        u32::try_from(value).unwrap_or(u32::MAX)
+    }
+}
+
+impl LimitValue for usize {
+    fn widen(self) -> u64 {
+        self as u64
+    }
+    fn narrow(value: u64) -> Self {
+        usize::try_from(value).unwrap_or(usize::MAX)
+    }
+}
+
+/// `NAMES`, `get` and `set` from one list of the fields, so that the three
+/// cannot drift apart.
+macro_rules! by_name {
+    ($($field:ident),+ $(,)?) => {
+        impl Limits {
+            /// Every limit's name: the field's name, as `limit-exceeded`
+            /// findings and the CLI's `--limit NAME=VALUE` spell it.
+            pub const NAMES: [&'static str; [$(stringify!($field)),+].len()] =
+                [$(stringify!($field)),+];
+
+            /// The field called `name`, widened to `u64`.
+            pub fn get(&self, name: &str) -> Result<u64, UnknownLimit> {
+                match name {
+                    $(stringify!($field) => Ok(LimitValue::widen(self.$field)),)+
+                    _ => Err(UnknownLimit(name.to_owned())),
+                }
+            }
+
+            /// Sets the field called `name`; values too large for a narrower
+            /// field saturate at its maximum.
+            pub fn set(&mut self, name: &str, value: u64) -> Result<(), UnknownLimit> {
+                match name {
+                    $(stringify!($field) => self.$field = LimitValue::narrow(value),)+
+                    _ => return Err(UnknownLimit(name.to_owned())),
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+by_name!(
+    max_json_bytes,
+    max_json_total_bytes,
+    max_entries,
+    max_tar_metadata_bytes,
+    max_expansion_ratio,
+    ratio_floor_bytes,
+    max_layer_uncompressed_bytes,
+    max_index_depth,
+    max_descriptors,
+    max_name_bytes,
+    max_names_total_bytes,
+);
 
 impl Default for Limits {
     fn default() -> Self {

@@ -60,7 +60,10 @@ impl FileHasher {
 /// A face that imports while it verifies (the CLI's `load`) writes the bytes
 /// somewhere out of sight as they pass, and makes them visible only once the
 /// report says the bundle is good; so a bundle is read once, not twice. Only
-/// files whose path was admitted are shown. The sink cannot stop the
+/// files whose path was admitted and whose name can belong to an image
+/// (`blobs/ALG/ENCODED`, and a docker-archive's `NAME.json`, `NAME.tar` and
+/// `DIR/layer.tar`) are shown, so junk in a hostile bundle takes no room in
+/// the importer before the verdict. The sink cannot stop the
 /// verifier: one that fails keeps its error and reports it afterwards.
 pub trait EntrySink: Send {
     /// A file starts: its normalized path and its size from the tar header.
@@ -398,6 +401,8 @@ struct Current {
     path: String,
     offset: u64,
     digest: EntryDigest,
+    /// Whether the sink sees this file (it may be part of an image).
+    forwarded: bool,
 }
 
 /// Receives tar events: checks paths, digests files, keeps the results.
@@ -416,7 +421,8 @@ impl TarSink for Collector {
         self.findings.extend(admitted.findings);
         self.current = match (header.kind, admitted.path) {
             (EntryKind::File, Some(path)) => {
-                if let Some(sink) = &mut self.sink {
+                let forwarded = crate::formats::may_be_image_part(&path);
+                if let Some(sink) = self.sink.as_mut().filter(|_| forwarded) {
                     sink.begin(&path, header.size);
                 }
                 let budget = self.limits.max_json_bytes.min(
@@ -428,6 +434,7 @@ impl TarSink for Collector {
                     path,
                     offset: header.header_offset,
                     digest: EntryDigest::new(header.size, Some(budget), &self.limits),
+                    forwarded,
                 })
             }
             _ => None,
@@ -437,7 +444,7 @@ impl TarSink for Collector {
     fn data(&mut self, bytes: &[u8]) {
         if let Some(current) = &mut self.current {
             current.digest.update(bytes);
-            if let Some(sink) = &mut self.sink {
+            if let Some(sink) = self.sink.as_mut().filter(|_| current.forwarded) {
                 sink.data(bytes);
             }
         }
@@ -448,7 +455,7 @@ impl TarSink for Collector {
             return;
         };
         let content = current.digest.finish();
-        if let Some(sink) = &mut self.sink {
+        if let Some(sink) = self.sink.as_mut().filter(|_| current.forwarded) {
             sink.end(&content.sha256);
         }
         if let Json::Kept(bytes) = &content.json {

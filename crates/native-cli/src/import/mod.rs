@@ -9,6 +9,7 @@
 //! staged, so a failed check leaves the target as it was.
 
 pub mod containerd;
+pub mod dir_handle;
 pub mod docker;
 pub mod oci_layout;
 pub mod staging;
@@ -67,6 +68,19 @@ pub enum ImportError {
     },
     #[error("{0}")]
     Target(String),
+    #[error("{}: refusing to import here: {why}", path.display())]
+    Unsafe { path: PathBuf, why: String },
+    #[error(
+        "{}: not enough free space for a file of {needed} bytes: {free} bytes free, \
+         and {reserve} are kept in reserve",
+        path.display()
+    )]
+    NoSpace {
+        path: PathBuf,
+        needed: u64,
+        free: u64,
+        reserve: u64,
+    },
     #[error("blob {digest} is referenced but was not staged")]
     NotStaged { digest: String },
     #[error(transparent)]

@@ -4,17 +4,22 @@
 //! into `blobs/sha256/` on commit; `index.json` is replaced in one rename at
 //! the very end. A failed check, or a process killed half-way, leaves the
 //! layout as it was; a killed run leaves its staging directory,
-//! `.DIR.airlock-staging-PID`, beside it, and the next run removes it.
+//! `.DIR.airlock-staging-PID-RANDOM`, beside it, and the next run removes it.
 //! Loading the same bundle again writes nothing new.
+//!
+//! The layout is worked through directory handles ([`DirHandle`]): nothing
+//! inside it is reached through a symbolic link, and a layout or parent
+//! directory that another user could write is refused. Commits hold a lock
+//! on the layout, so two loads into it do not drop each other's names.
 
 use std::collections::HashSet;
-use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use verify_core::{BlobRef, ImportPlan, PlannedImage, Sha256};
 
+use super::dir_handle::DirHandle;
 use super::staging::Staging;
 use super::{FileTarget, ImportError, ImportSummary, ImportedImage};
 
@@ -22,21 +27,52 @@ use super::{FileTarget, ImportError, ImportSummary, ImportedImage};
 const NAME_ANNOTATION: &str = "io.containerd.image.name";
 /// The OCI annotation for an image's reference in a layout.
 const REF_ANNOTATION: &str = "org.opencontainers.image.ref.name";
+/// Modes of what the layout holds: readable by the tools that read it.
+const DIR_MODE: u32 = 0o755;
+const FILE_MODE: u32 = 0o644;
+/// Largest `index.json` read back; a layout of a million images fits.
+const MAX_INDEX_BYTES: u64 = 256 << 20;
 
 pub struct OciLayout {
+    /// The layout's path, links resolved, for messages and the summary.
     dir: PathBuf,
+    /// The directory the layout is (or will be) in; staging sits here too.
+    parent: DirHandle,
+    /// The layout's name inside `parent`.
+    name: String,
     staging: Staging,
 }
 
 impl OciLayout {
     /// Prepares to import into `dir`, which may not exist yet; if it does,
-    /// it must be an OCI layout (or empty).
+    /// it must be an OCI layout (or empty). Neither it nor the directory it
+    /// is in may be writable by other users.
     pub fn open(dir: &Path) -> Result<Self, ImportError> {
         let dir = std::path::absolute(dir).map_err(|e| ImportError::io(dir, e))?;
-        if dir.exists() {
-            let is_layout = dir.join("oci-layout").is_file();
-            let is_empty = fs::read_dir(&dir)
-                .map_err(|e| ImportError::io(&dir, e))?
+        // A link the user named is theirs to choose; resolve it once, and
+        // from here on go by handles only.
+        let dir = match std::fs::canonicalize(&dir) {
+            Ok(real) => real,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => dir,
+            Err(e) => return Err(ImportError::io(&dir, e)),
+        };
+        let (Some(parent_path), Some(name)) = (dir.parent(), dir.file_name()) else {
+            return Err(ImportError::Target(format!(
+                "{} cannot be a layout: it has no parent directory",
+                dir.display()
+            )));
+        };
+        let name = name.to_str().map(str::to_owned).ok_or_else(|| {
+            ImportError::Target(format!("{}: the name is not UTF-8", dir.display()))
+        })?;
+        let parent = DirHandle::open(parent_path).map_err(|e| ImportError::io(parent_path, e))?;
+        parent.ensure_private()?;
+        if let Some(layout) = open_existing(&parent, &name)? {
+            let is_layout = layout
+                .has_file("oci-layout")
+                .map_err(|e| ImportError::io(layout.join("oci-layout"), e))?;
+            let is_empty = std::fs::read_dir(layout.path())
+                .map_err(|e| ImportError::io(layout.path(), e))?
                 .next()
                 .is_none();
             if !is_layout && !is_empty {
@@ -46,54 +82,62 @@ impl OciLayout {
                 )));
             }
         }
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "layout".into());
-        let parent = dir.parent().unwrap_or(Path::new("/"));
-        let prefix = format!(".{name}.airlock-staging-");
-        Staging::remove_abandoned(parent, &prefix);
-        let staging = Staging::create(parent.join(format!("{prefix}{}", std::process::id())))?;
-        Ok(Self { dir, staging })
+        let staging = Staging::create(parent_path, &format!(".{name}.airlock-staging-"))?;
+        Ok(Self {
+            dir,
+            parent,
+            name,
+            staging,
+        })
     }
 
-    fn blob_path(&self, digest: &Sha256) -> PathBuf {
-        self.dir.join("blobs/sha256").join(digest.to_hex())
-    }
-
-    /// Moves one blob into the layout; `true` when it was not there yet.
-    fn place(&self, blob: &BlobRef, bytes: Option<&[u8]>) -> Result<bool, ImportError> {
-        let target = self.blob_path(&blob.digest);
-        if target.is_file() {
+    /// Moves one blob into `blobs`; `true` when it was not there yet.
+    fn place(
+        &self,
+        blobs: &DirHandle,
+        blob: &BlobRef,
+        bytes: Option<&[u8]>,
+    ) -> Result<bool, ImportError> {
+        let hex = blob.digest.to_hex();
+        if blobs
+            .has_file(&hex)
+            .map_err(|e| ImportError::io(blobs.join(&hex), e))?
+        {
             return Ok(false);
         }
         match bytes {
-            Some(bytes) => write_atomically(&target, bytes)?,
+            Some(bytes) => write_atomically(blobs, &hex, bytes)?,
             None => {
                 let staged =
                     self.staging
-                        .path_of(&blob.digest)
+                        .name_of(&blob.digest)
                         .ok_or_else(|| ImportError::NotStaged {
                             digest: blob.digest_string(),
                         })?;
-                fs::rename(staged, &target).map_err(|e| ImportError::io(staged, e))?;
+                let staging = self.staging.dir();
+                let io = |e| ImportError::io(staging.join(staged), e);
+                // Staged files are private (0600); the layout's are not.
+                staging.set_mode(staged, FILE_MODE).map_err(io)?;
+                staging.rename(staged, blobs, &hex).map_err(io)?;
             }
         }
         Ok(true)
     }
 
-    fn update_index(&self, images: &[PlannedImage]) -> Result<(), ImportError> {
-        let path = self.dir.join("index.json");
-        let mut index = match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice::<Value>(&bytes).map_err(|e| {
+    fn update_index(&self, layout: &DirHandle, images: &[PlannedImage]) -> Result<(), ImportError> {
+        let path = layout.join("index.json");
+        let existing = layout
+            .read_file("index.json", MAX_INDEX_BYTES)
+            .map_err(|e| ImportError::io(&path, e))?;
+        let mut index = match existing {
+            Some(bytes) => serde_json::from_slice::<Value>(&bytes).map_err(|e| {
                 ImportError::Target(format!("{}: not valid JSON: {e}", path.display()))
             })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => json!({
+            None => json!({
                 "schemaVersion": 2,
                 "mediaType": "application/vnd.oci.image.index.v1+json",
                 "manifests": [],
             }),
-            Err(e) => return Err(ImportError::io(&path, e)),
         };
         let manifests = index
             .get_mut("manifests")
@@ -119,8 +163,31 @@ impl OciLayout {
         }
         let bytes = serde_json::to_vec_pretty(&index)
             .map_err(|e| ImportError::Target(format!("cannot encode index.json: {e}")))?;
-        write_atomically(&path, &bytes)
+        write_atomically(layout, "index.json", &bytes)
     }
+}
+
+/// The layout directory `name` in `parent`, if it exists: never a link
+/// planted there, and only one no other user can write.
+fn open_existing(parent: &DirHandle, name: &str) -> Result<Option<DirHandle>, ImportError> {
+    match parent.open_dir(name) {
+        Ok(dir) => {
+            dir.ensure_private()?;
+            Ok(Some(dir))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ImportError::io(parent.join(name), e)),
+    }
+}
+
+/// Opens (creating if needed) the directory `name` inside `parent` and
+/// checks that no other user can write it.
+fn private_dir(parent: &DirHandle, name: &str) -> Result<DirHandle, ImportError> {
+    let dir = parent
+        .create_dir(name, DIR_MODE)
+        .map_err(|e| ImportError::io(parent.join(name), e))?;
+    dir.ensure_private()?;
+    Ok(dir)
 }
 
 fn annotation<'a>(descriptor: &'a Value, key: &str) -> Option<&'a str> {
@@ -149,19 +216,27 @@ fn descriptor(image: &PlannedImage, name: Option<&str>) -> Value {
     d
 }
 
-/// Writes a file so that readers see either nothing or all of it.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ImportError> {
-    let tmp = path.with_extension(format!("airlock-tmp-{}", std::process::id()));
-    let mut file = File::create(&tmp).map_err(|e| ImportError::io(&tmp, e))?;
-    file.write_all(bytes)
+/// Writes `name` in `dir` so that readers see either nothing or all of it:
+/// a new file under a random name (`O_EXCL`, so nothing planted is written
+/// through), then one rename over the old entry.
+fn write_atomically(dir: &DirHandle, name: &str, bytes: &[u8]) -> Result<(), ImportError> {
+    let (mut file, tmp) = dir
+        .create_temp_file(&format!(".{name}.airlock-tmp-"), FILE_MODE)
+        .map_err(|e| ImportError::io(dir.join(name), e))?;
+    let written = file
+        .write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(|e| ImportError::io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| ImportError::io(path, e))
+        .and_then(|()| dir.rename(&tmp, dir, name));
+    if let Err(e) = written {
+        let _ = dir.remove_file(&tmp);
+        return Err(ImportError::io(dir.join(name), e));
+    }
+    Ok(())
 }
 
 impl FileTarget for OciLayout {
-    fn begin_file(&mut self, _path: &str, _size: u64) -> Result<(), ImportError> {
-        self.staging.begin()
+    fn begin_file(&mut self, _path: &str, size: u64) -> Result<(), ImportError> {
+        self.staging.begin(size)
     }
 
     fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {
@@ -173,11 +248,17 @@ impl FileTarget for OciLayout {
     }
 
     fn commit(&mut self, plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
-        let blobs = self.dir.join("blobs/sha256");
-        fs::create_dir_all(&blobs).map_err(|e| ImportError::io(&blobs, e))?;
-        let layout = self.dir.join("oci-layout");
-        if !layout.is_file() {
-            write_atomically(&layout, br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+        let layout = private_dir(&self.parent, &self.name)?;
+        // Held until the handle is dropped at the end of the commit.
+        layout
+            .lock()
+            .map_err(|e| ImportError::io(layout.path(), e))?;
+        let blob_dir = private_dir(&private_dir(&layout, "blobs")?, "sha256")?;
+        if !layout
+            .has_file("oci-layout")
+            .map_err(|e| ImportError::io(layout.join("oci-layout"), e))?
+        {
+            write_atomically(&layout, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
         }
         let (mut written, mut present) = (0, 0);
         let mut seen = HashSet::new();
@@ -194,7 +275,7 @@ impl FileTarget for OciLayout {
                 if !seen.insert(blob.digest) {
                     continue;
                 }
-                if self.place(blob, bytes)? {
+                if self.place(&blob_dir, blob, bytes)? {
                     written += 1;
                 } else {
                     present += 1;
@@ -206,7 +287,7 @@ impl FileTarget for OciLayout {
                 config_digest: image.config.digest_string(),
             });
         }
-        self.update_index(&plan.images)?;
+        self.update_index(&layout, &plan.images)?;
         Ok(ImportSummary {
             target: format!("oci:{}", self.dir.display()),
             images: imported,

@@ -1,98 +1,165 @@
 //! A directory that holds a bundle's files by digest while it is verified.
 //!
-//! Files are written under a counter name while they stream in and renamed
-//! to their SHA-256 when they end, so a file cut short never carries a digest
-//! name. Nothing here is visible to any importer; the directory is removed
-//! when the staging is dropped, whether the import went through or not.
+//! The directory gets a random name (and this process's ID, so a later run
+//! can tell an abandoned one) and mode 0700; files in it are created with
+//! `O_EXCL` and mode 0600. They are written under a counter name while they
+//! stream in and renamed to their SHA-256 when they end, so a file cut short
+//! never carries a digest name. Nothing here is visible to any importer; the
+//! directory is removed when the staging is dropped, whether the import went
+//! through or not.
+//!
+//! Before each file the free space is checked: a bundle that would fill the
+//! disk is stopped before it does, with a reserve left for everyone else.
 
 use std::collections::HashMap;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use verify_core::Sha256;
 
 use super::ImportError;
+use super::dir_handle::DirHandle;
+
+/// Space left free on the staging filesystem: 1 GiB, or a twentieth of a
+/// smaller filesystem.
+const RESERVE_MAX: u64 = 1 << 30;
+const RESERVE_SHARE: u64 = 20;
 
 /// Files staged so far, by digest.
 pub struct Staging {
-    dir: PathBuf,
-    current: Option<(File, PathBuf)>,
+    parent: DirHandle,
+    dir: DirHandle,
+    name: String,
+    current: Option<(File, String)>,
     next: u64,
-    staged: HashMap<Sha256, PathBuf>,
+    staged: HashMap<Sha256, String>,
 }
 
 impl Staging {
-    /// Creates `dir`, which must not exist yet.
-    pub fn create(dir: PathBuf) -> Result<Self, ImportError> {
-        fs::create_dir(&dir).map_err(|e| ImportError::io(&dir, e))?;
+    /// Makes `PREFIX<pid>-<random>` in `parent`, after checking that no
+    /// other user can write to `parent` (unless it is sticky) and removing
+    /// this user's abandoned stagings with the same prefix.
+    pub fn create(parent: &Path, prefix: &str) -> Result<Self, ImportError> {
+        let parent = DirHandle::open(parent).map_err(|e| ImportError::io(parent, e))?;
+        parent.ensure_private()?;
+        remove_abandoned(&parent, prefix);
+        let (dir, name) = parent
+            .create_private_dir(&format!("{prefix}{}-", std::process::id()))
+            .map_err(|e| ImportError::io(parent.join(prefix), e))?;
         Ok(Self {
+            parent,
             dir,
+            name,
             current: None,
             next: 0,
             staged: HashMap::new(),
         })
     }
 
-    /// Removes staging directories named `PREFIX<pid>` under `parent` left
-    /// by runs that were killed: their process is gone (no `/proc/PID`), so
-    /// nothing will ever finish or remove them.
-    pub fn remove_abandoned(parent: &Path, prefix: &str) {
-        let Ok(entries) = fs::read_dir(parent) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
-                continue;
-            };
-            if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
-                let _ = fs::remove_dir_all(entry.path());
-            }
-        }
-    }
-
-    pub fn begin(&mut self) -> Result<(), ImportError> {
-        let path = self.dir.join(format!("partial-{}", self.next));
+    /// Starts a file of `size` bytes, if the filesystem has room for it.
+    pub fn begin(&mut self, size: u64) -> Result<(), ImportError> {
+        ensure_room(&self.dir, size)?;
+        let name = format!("partial-{}", self.next);
         self.next += 1;
-        let file = File::create(&path).map_err(|e| ImportError::io(&path, e))?;
-        self.current = Some((file, path));
+        let file = self
+            .dir
+            .create_file(&name, 0o600)
+            .map_err(|e| ImportError::io(self.dir.join(&name), e))?;
+        self.current = Some((file, name));
         Ok(())
     }
 
     pub fn data(&mut self, bytes: &[u8]) -> Result<(), ImportError> {
-        if let Some((file, path)) = &mut self.current {
+        if let Some((file, name)) = &mut self.current {
             file.write_all(bytes)
-                .map_err(|e| ImportError::io(path.as_path(), e))?;
+                .map_err(|e| ImportError::io(self.dir.join(name), e))?;
         }
         Ok(())
     }
 
     pub fn end(&mut self, sha256: &Sha256) -> Result<(), ImportError> {
-        let Some((file, path)) = self.current.take() else {
+        let Some((file, name)) = self.current.take() else {
             return Ok(());
         };
         drop(file);
+        let io = |e| ImportError::io(self.dir.join(&name), e);
         if self.staged.contains_key(sha256) {
             // The same bytes twice (a layer shared by two images of a
             // docker-archive): one copy is enough.
-            return fs::remove_file(&path).map_err(|e| ImportError::io(&path, e));
+            return self.dir.remove_file(&name).map_err(io);
         }
-        let named = self.dir.join(sha256.to_hex());
-        fs::rename(&path, &named).map_err(|e| ImportError::io(&path, e))?;
+        let named = sha256.to_hex();
+        self.dir.rename(&name, &self.dir, &named).map_err(io)?;
         self.staged.insert(*sha256, named);
         Ok(())
     }
 
-    /// The staged file with this digest.
-    pub fn path_of(&self, sha256: &Sha256) -> Option<&Path> {
-        self.staged.get(sha256).map(PathBuf::as_path)
+    /// The staging directory, for moving files out of it by handle.
+    pub fn dir(&self) -> &DirHandle {
+        &self.dir
+    }
+
+    /// The name inside [`Staging::dir`] of the staged file with this digest.
+    pub fn name_of(&self, sha256: &Sha256) -> Option<&str> {
+        self.staged.get(sha256).map(String::as_str)
+    }
+
+    /// The staged file with this digest, for tools that take a path. The
+    /// staging directory is this user's alone, so the path stays its file.
+    pub fn path_of(&self, sha256: &Sha256) -> Option<PathBuf> {
+        self.name_of(sha256).map(|name| self.dir.join(name))
     }
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
         self.current = None;
-        let _ = fs::remove_dir_all(&self.dir);
+        // By path from a parent that no one else can rename things in;
+        // std's remove_dir_all does not follow links inside.
+        let _ = std::fs::remove_dir_all(self.parent.join(&self.name));
+    }
+}
+
+/// Fails when writing `size` more bytes would leave less than the reserve.
+pub fn ensure_room(dir: &DirHandle, size: u64) -> Result<(), ImportError> {
+    let (free, total) = dir.space().map_err(|e| ImportError::io(dir.path(), e))?;
+    let reserve = RESERVE_MAX.min(total / RESERVE_SHARE);
+    if free.saturating_sub(reserve) < size {
+        return Err(ImportError::NoSpace {
+            path: dir.path().to_owned(),
+            needed: size,
+            free,
+            reserve,
+        });
+    }
+    Ok(())
+}
+
+/// Removes stagings named `PREFIX<pid>-…` left by this user's runs that
+/// were killed: their process is gone (no `/proc/PID`), so nothing will ever
+/// finish or remove them. Another user's are left alone.
+fn remove_abandoned(parent: &DirHandle, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(parent.path()) else {
+        return;
+    };
+    let me = rustix::process::geteuid().as_raw();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('-'))
+            .map(|(pid, _)| pid)
+        else {
+            continue;
+        };
+        let ours = entry.metadata().is_ok_and(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.is_dir() && m.uid() == me
+        });
+        if ours && pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! next run finds those blobs with HEAD and skips them.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use verify_core::{BlobRef, ImportPlan, PlannedImage, Sha256};
 
@@ -56,12 +56,7 @@ impl RegistryTarget {
         let mut client = Client::new(&options.destination.host, &roots, options.credentials)?;
         client.ping()?;
         // A killed push leaves its staging behind; the next one clears it.
-        Staging::remove_abandoned(&options.staging_parent, "airlock-push-");
-        let staging = Staging::create(
-            options
-                .staging_parent
-                .join(format!("airlock-push-{}", std::process::id())),
-        )?;
+        let staging = Staging::create(&options.staging_parent, "airlock-push-")?;
         Ok(Self {
             staging,
             client,
@@ -115,7 +110,7 @@ impl RegistryTarget {
         Ok(out)
     }
 
-    fn staged(&self, blob: &BlobRef) -> Result<&Path, ImportError> {
+    fn staged(&self, blob: &BlobRef) -> Result<PathBuf, ImportError> {
         self.staging
             .path_of(&blob.digest)
             .ok_or_else(|| ImportError::NotStaged {
@@ -143,7 +138,7 @@ impl RegistryTarget {
             {
                 Upload::Mounted => {}
                 Upload::Session(session) => {
-                    let path = self.staged(blob)?.to_owned();
+                    let path = self.staged(blob)?;
                     self.client
                         .upload(repo, &session, &digest, blob.size, &path)?;
                 }
@@ -162,15 +157,15 @@ impl RegistryTarget {
             Some(bytes) => Ok(bytes.clone()),
             None => {
                 let path = self.staged(&image.manifest.blob)?;
-                std::fs::read(path).map_err(|e| ImportError::io(path, e))
+                std::fs::read(&path).map_err(|e| ImportError::io(path, e))
             }
         }
     }
 }
 
 impl FileTarget for RegistryTarget {
-    fn begin_file(&mut self, _path: &str, _size: u64) -> Result<(), ImportError> {
-        self.staging.begin()
+    fn begin_file(&mut self, _path: &str, size: u64) -> Result<(), ImportError> {
+        self.staging.begin(size)
     }
 
     fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {

@@ -106,13 +106,16 @@ impl<'a> Resolver<'a> {
         let mut names = BTreeSet::new();
         for tag in entry.repo_tags.iter().flatten() {
             match reference::normalize(tag) {
-                Some(n) => {
+                Ok(n) => {
                     names.insert(n);
                 }
-                None => self.push(
+                Err(why) => self.push(
                     Finding::new(
                         FindingKind::MalformedJson,
-                        format!("manifest.json has a tag `{tag}` that is not an image reference"),
+                        format!(
+                            "manifest.json has a tag `{tag}` that is not an image reference \
+                             Docker accepts: {why}"
+                        ),
                     )
                     .entry("manifest.json"),
                 ),

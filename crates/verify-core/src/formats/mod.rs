@@ -175,6 +175,34 @@ fn merge(oci: Vec<Described>, docker: &[Described]) -> Vec<ImageReport> {
         .collect()
 }
 
+/// Whether a file at `path` (normalized) can be part of an image, by the
+/// names the tools that write bundles give them: `blobs/ALG/ENCODED` (OCI),
+/// and for docker-archives a top-level `NAME.json` config, `NAME.tar` layer
+/// (skopeo, podman) or `DIR/layer.tar` (docker). Anything else is never
+/// referenced by a real bundle, so importers need not receive it: a bundle
+/// of junk files then fills no disk before its verdict.
+pub(crate) fn may_be_image_part(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["blobs", algorithm, encoded] => {
+            !algorithm.is_empty()
+                && !encoded.is_empty()
+                && algorithm
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+._-".contains(&b))
+                && encoded
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"=_-".contains(&b))
+        }
+        [name] => {
+            (name.ends_with(".json") && !matches!(*name, "manifest.json" | "index.json"))
+                || name.ends_with(".tar")
+        }
+        [_, "layer.tar"] => true,
+        _ => false,
+    }
+}
+
 impl<'a> Resolver<'a> {
     fn push(&mut self, finding: Finding) {
         self.findings.push(finding);

@@ -33,22 +33,34 @@ struct Names {
 }
 
 impl Names {
-    fn of(desc: &Descriptor, inherited: &Names) -> Names {
+    /// The names `desc` adds to those it inherits. A name annotation that
+    /// Docker would refuse is reported: importing under it would fail after
+    /// the images before it were already tagged.
+    fn of(desc: &Descriptor, inherited: &Names, entry: &str, findings: &mut Vec<Finding>) -> Names {
         let mut names = inherited.clone();
         let Some(annotations) = desc.annotations() else {
             return names;
         };
-        if let Some(n) = annotations
-            .get(CONTAINERD_NAME)
-            .and_then(|n| reference::normalize(n))
-        {
-            names.full.insert(n);
+        let mut add = |key: &str, name: &str| match reference::normalize(name) {
+            Ok(n) => {
+                names.full.insert(n);
+            }
+            Err(why) => findings.push(
+                Finding::new(
+                    FindingKind::MalformedJson,
+                    format!(
+                        "annotation {key} `{name}` is not an image reference Docker accepts: {why}"
+                    ),
+                )
+                .entry(entry),
+            ),
+        };
+        if let Some(n) = annotations.get(CONTAINERD_NAME) {
+            add(CONTAINERD_NAME, n);
         }
         if let Some(r) = annotations.get(OCI_REF_NAME) {
             if r.contains('/') || r.contains(':') {
-                if let Some(n) = reference::normalize(r) {
-                    names.full.insert(n);
-                }
+                add(OCI_REF_NAME, r);
             } else if !r.is_empty() {
                 names.bare.insert(r.clone());
             }
@@ -83,7 +95,7 @@ impl<'a> Resolver<'a> {
                 multi_platform: false,
                 top,
             };
-            let names = Names::of(desc, &Names::default());
+            let names = Names::of(desc, &Names::default(), path, &mut self.findings);
             self.walk(desc, &names, 0, &parent, &mut out);
         }
         // Two index entries may tag one manifest (app:1.0 and app:latest):
@@ -212,7 +224,7 @@ impl<'a> Resolver<'a> {
                 top: parent.top,
             };
             for child in index.manifests() {
-                let child_names = Names::of(child, names);
+                let child_names = Names::of(child, names, path, &mut self.findings);
                 self.walk(child, &child_names, depth + 1, &child_parent, out);
             }
         } else if is_manifest {

@@ -381,28 +381,37 @@ pub fn case_a_pax() -> Vec<u8> {
     b.into_inner().expect("in-memory tar")
 }
 
-/// B: a PAX header with `path=` (empty) before an entry named `manifest.json`.
-pub fn case_b() -> Vec<u8> {
+/// The legacy bundle, then the evil config as `evil.json`, then `headers`
+/// (those that name the next entry) and the evil manifest under the ustar
+/// name `entry`.
+pub fn evil_manifest_after(
+    headers: impl FnOnce(&mut tar::Builder<Vec<u8>>),
+    entry: &str,
+) -> Vec<u8> {
     let base = good("docker-save-legacy.tar");
     let evil = evil_docker_payload(&base);
     let mut b = extend(&base);
     append_file(&mut b, "evil.json", &evil.config);
-    append_pax(&mut b, false, &[("path", b"")]);
-    append_file(&mut b, "manifest.json", &evil.manifest);
+    headers(&mut b);
+    append_file(&mut b, entry, &evil.manifest);
     b.into_inner().expect("in-memory tar")
+}
+
+/// B: a PAX header with `path=` (empty) before an entry named `manifest.json`.
+pub fn case_b() -> Vec<u8> {
+    evil_manifest_after(|b| append_pax(b, false, &[("path", b"")]), "manifest.json")
 }
 
 /// C: a GNU long name `manifest.json`, then a PAX `path=decoy.json`, then
 /// the entry (ustar name `whatever`) holding the evil manifest.
 pub fn case_c() -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let mut b = extend(&base);
-    append_file(&mut b, "evil.json", &evil.config);
-    append_gnu_long_name(&mut b, b"manifest.json");
-    append_pax(&mut b, false, &[("path", b"decoy.json")]);
-    append_file(&mut b, "whatever", &evil.manifest);
-    b.into_inner().expect("in-memory tar")
+    evil_manifest_after(
+        |b| {
+            append_gnu_long_name(b, b"manifest.json");
+            append_pax(b, false, &[("path", b"decoy.json")]);
+        },
+        "whatever",
+    )
 }
 
 /// containerd-export.tar's `app` config with the attacker's entrypoint, and
@@ -702,30 +711,23 @@ pub fn case_m() -> Vec<u8> {
 
 /// B2: an empty GNU long name before the evil `manifest.json`.
 pub fn case_b2() -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let mut b = extend(&base);
-    append_file(&mut b, "evil.json", &evil.config);
-    append_gnu_long_name(&mut b, b"");
-    append_file(&mut b, "manifest.json", &evil.manifest);
-    b.into_inner().expect("in-memory tar")
+    evil_manifest_after(|b| append_gnu_long_name(b, b""), "manifest.json")
 }
 
 /// C2: a GNU long name (or a PAX path) for the next entry, then a global
 /// PAX header, then the evil `manifest.json`.
 pub fn case_c2(gnu: bool) -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let mut b = extend(&base);
-    append_file(&mut b, "evil.json", &evil.config);
-    if gnu {
-        append_gnu_long_name(&mut b, b"junk/decoy");
-    } else {
-        append_pax(&mut b, false, &[("path", b"junk/decoy")]);
-    }
-    append_pax(&mut b, true, &[("comment", b"hi")]);
-    append_file(&mut b, "manifest.json", &evil.manifest);
-    b.into_inner().expect("in-memory tar")
+    evil_manifest_after(
+        |b| {
+            if gnu {
+                append_gnu_long_name(b, b"junk/decoy");
+            } else {
+                append_pax(b, false, &[("path", b"junk/decoy")]);
+            }
+            append_pax(b, true, &[("comment", b"hi")]);
+        },
+        "manifest.json",
+    )
 }
 
 /// D3: a ustar header with the STAR trailer `tar\0`, its prefix read by Go
@@ -828,12 +830,7 @@ pub fn docker_archive_images(images: &[DockerImage<'_>]) -> Vec<u8> {
 /// both and the last wins (docker); a reader that keeps the first sees the
 /// good bundle.
 pub fn case_duplicate_manifest() -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let mut b = extend(&base);
-    append_file(&mut b, "evil.json", &evil.config);
-    append_file(&mut b, "manifest.json", &evil.manifest);
-    b.into_inner().expect("in-memory tar")
+    evil_manifest_after(|_| {}, "manifest.json")
 }
 
 /// Duplicate blob: in the OCI archive, the config blob appears twice, the

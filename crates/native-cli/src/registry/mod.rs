@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod client;
 pub mod naming;
+pub mod origin;
 pub mod target;
 pub mod tls;
 
@@ -25,6 +26,11 @@ pub enum RegistryError {
          (check --user and the password given on stdin or in AIRLOCK_REGISTRY_PASSWORD)"
     )]
     Denied { registry: String },
+    #[error(
+        "{registry} wants the credentials sent to the token service {realm}, which is not an \
+         https:// URL: refusing to send them in clear text (the token service must use HTTPS)"
+    )]
+    InsecureRealm { registry: String, realm: String },
     #[error(
         "{registry} asks for credentials: pass --user USER --password-stdin \
          (or set AIRLOCK_REGISTRY_PASSWORD)"

@@ -12,8 +12,8 @@ use std::collections::HashMap;
 
 use ureq::Agent;
 
-use super::RegistryError;
 use super::origin::Origin;
+use super::{RegistryError, said};
 
 /// The user and password given with `--user` and `--password-stdin` (or
 /// `AIRLOCK_REGISTRY_PASSWORD`).
@@ -64,6 +64,19 @@ impl Challenge {
             _ => None,
         }
     }
+}
+
+/// What a Bearer challenge says went wrong (RFC 6750 §3: `error`, and
+/// `error_description` when given): the registry's only words in the
+/// answer to a HEAD, which has no body.
+pub fn challenge_error(www_authenticate: &str) -> Option<String> {
+    let (_, params) = www_authenticate.trim().split_once(' ')?;
+    let params = parse_params(params);
+    let error = params.get("error")?;
+    Some(match params.get("error_description") {
+        Some(description) => format!("{error}: {description}"),
+        None => error.clone(),
+    })
 }
 
 /// `key="value", key=value` pairs; quoted values may hold commas.
@@ -179,6 +192,16 @@ impl Auth {
         Ok(retry)
     }
 
+    /// The error for a registry that refused us after we authenticated:
+    /// a user who gave no credentials is told to give some.
+    pub fn refused(&self, said: String) -> RegistryError {
+        let registry = self.registry.clone();
+        match self.credentials {
+            Some(_) => RegistryError::Denied { registry, said },
+            None => RegistryError::NeedsCredentials { registry },
+        }
+    }
+
     fn token(
         &self,
         agent: &Agent,
@@ -198,6 +221,8 @@ impl Auth {
         );
         let sep = if realm.contains('?') { '&' } else { '?' };
         let url = format!("{realm}{sep}{}", query.join("&"));
+        // The Basic header goes to the realm's URL only: the agent drops it
+        // on a redirect (see `Client::new`).
         let mut request = agent.get(&url);
         if let Some(c) = credentials {
             request = request.header("Authorization", c.basic());
@@ -207,17 +232,13 @@ impl Auth {
             .map_err(|e| RegistryError::from_transport(realm, e))?;
         match response.status().as_u16() {
             200 => {}
-            401 | 403 => {
-                return Err(RegistryError::Denied {
-                    registry: self.registry.clone(),
-                });
-            }
+            401 | 403 => return Err(self.refused(said(&mut response))),
             status => {
                 return Err(RegistryError::Status {
                     registry: self.registry.clone(),
                     what: format!("GET token from {realm}"),
                     status,
-                    body: String::new(),
+                    body: said(&mut response),
                 });
             }
         }
@@ -297,6 +318,22 @@ mod tests {
         );
         assert_eq!(Challenge::parse("Negotiate"), None);
         assert_eq!(Challenge::parse("Bearer service=x"), None);
+    }
+
+    #[test]
+    fn a_challenge_names_its_error() {
+        let refused =
+            r#"Bearer realm="https://a/t",scope="repository:a:push",error="insufficient_scope""#;
+        assert_eq!(
+            challenge_error(refused).as_deref(),
+            Some("insufficient_scope")
+        );
+        let described = r#"Bearer realm="https://a/t",error="invalid_token",error_description="expired, try again""#;
+        assert_eq!(
+            challenge_error(described).as_deref(),
+            Some("invalid_token: expired, try again")
+        );
+        assert_eq!(challenge_error(r#"Basic realm="x""#), None);
     }
 
     fn with_password() -> Auth {

@@ -4,7 +4,7 @@
 //! blob, then a PUT with its digest, as `containers/image` does), so memory
 //! does not grow with layer size. Every request goes through [`Client::send`],
 //! which adds credentials only for the registry's own origin and answers its
-//! 401 once and retries.
+//! 401 at most once.
 
 use std::fs::File;
 use std::path::Path;
@@ -14,10 +14,10 @@ use ureq::config::RedirectAuthHeaders;
 use ureq::http::Response;
 use ureq::{Agent, Body, SendBody};
 
-use super::RegistryError;
-use super::auth::{Auth, Credentials, percent_encode};
+use super::auth::{Auth, Credentials, challenge_error, percent_encode};
 use super::origin::Origin;
 use super::tls::TlsRoots;
+use super::{RegistryError, said};
 
 pub struct Client {
     agent: Agent,
@@ -192,8 +192,10 @@ impl Client {
     /// Sends the request `build` makes for `url`, with the `Authorization`
     /// it is given. That is the registry's (Basic, or a Bearer token for
     /// `scopes`) when `url` is on the registry's origin, and nothing
-    /// elsewhere. A 401 from the registry is answered by authenticating and
-    /// sending again.
+    /// elsewhere. A 401 from the registry is answered by authenticating once
+    /// and sending again; a second refusal is final, so that a token
+    /// service that hands out a fresh, equally useless token each time
+    /// cannot keep us sending the password.
     fn send(
         &mut self,
         url: &str,
@@ -208,8 +210,9 @@ impl Client {
             _ => self.host.clone(),
         };
         let mut authorization = if ours { self.auth.header(scopes) } else { None };
+        let mut authenticated = false;
         loop {
-            let response = build(&self.agent, url, authorization.as_deref())
+            let mut response = build(&self.agent, url, authorization.as_deref())
                 .map_err(|e| RegistryError::from_transport(&reaching, e))?;
             // Another host's refusal is not ours to answer with credentials;
             // the caller names it as an unexpected status.
@@ -217,7 +220,8 @@ impl Client {
                 return Ok(response);
             }
             match response.status().as_u16() {
-                401 => {
+                401 if !authenticated => {
+                    authenticated = true;
                     let challenge = header(&response, "www-authenticate");
                     let retry = self.auth.answer(
                         &self.agent,
@@ -227,17 +231,11 @@ impl Client {
                     )?;
                     let next = self.auth.header(scopes);
                     if !retry || next == authorization {
-                        return Err(RegistryError::Denied {
-                            registry: self.host.clone(),
-                        });
+                        return Err(self.auth.refused(refusal(&mut response)));
                     }
                     authorization = next;
                 }
-                403 => {
-                    return Err(RegistryError::Denied {
-                        registry: self.host.clone(),
-                    });
-                }
+                401 | 403 => return Err(self.auth.refused(refusal(&mut response))),
                 _ => return Ok(response),
             }
         }
@@ -276,17 +274,11 @@ impl Client {
     }
 
     fn unexpected(&self, what: &str, mut response: Response<Body>, status: u16) -> RegistryError {
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(64 << 10)
-            .read_to_string()
-            .unwrap_or_default();
         RegistryError::Status {
             registry: self.host.clone(),
             what: what.to_owned(),
             status,
-            body: summarize_errors(&body),
+            body: said(&mut response),
         }
     }
 }
@@ -295,6 +287,21 @@ fn with_auth<B>(request: ureq::RequestBuilder<B>, auth: Option<&str>) -> ureq::R
     match auth {
         Some(value) => request.header("Authorization", value),
         None => request,
+    }
+}
+
+/// The registry's words in a 401 or 403: its `errors`, or for an answer
+/// without a body (HEAD), the error its challenge names.
+fn refusal(response: &mut Response<Body>) -> String {
+    let challenge = header(response, "www-authenticate");
+    let said = said(response);
+    if said.is_empty() {
+        challenge
+            .as_deref()
+            .and_then(challenge_error)
+            .unwrap_or_default()
+    } else {
+        said
     }
 }
 
@@ -313,29 +320,4 @@ fn scopes(repo: &str, from: Option<&str>) -> Vec<String> {
         scopes.push(format!("repository:{from}:pull"));
     }
     scopes
-}
-
-/// The distribution API's `{"errors":[{"code","message"}]}` as one line,
-/// or the start of whatever else the body was.
-fn summarize_errors(body: &str) -> String {
-    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
-    let listed = parsed
-        .as_ref()
-        .and_then(|v| v.get("errors"))
-        .and_then(serde_json::Value::as_array)
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| {
-                    let field = |k: &str| e.get(k).and_then(serde_json::Value::as_str);
-                    format!(
-                        "{}: {}",
-                        field("code").unwrap_or("ERROR"),
-                        field("message").unwrap_or("")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        });
-    listed.unwrap_or_else(|| body.trim().chars().take(300).collect())
 }

@@ -3,7 +3,7 @@
 // (in the workers); this file only reads inputs and renders results.
 "use strict";
 
-/* global AIRLOCK_STRINGS, AIRLOCK_KINDS */
+/* global AIRLOCK_STRINGS, AIRLOCK_KINDS, airlockVisible */
 
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -60,13 +60,16 @@
     return `${m}:${String(s % 60).padStart(2, "0")}`;
   }
 
+  // Every text the page builds goes through airlockVisible: tags,
+  // platforms, entry names and the messages quoting them come from the
+  // bundle.
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (k === "class") node.className = v;
       else node.setAttribute(k, v);
     }
-    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(airlockVisible(c)));
     return node;
   }
 
@@ -164,7 +167,7 @@
 
   function showProblem(message) {
     $("problem").hidden = false;
-    $("problem").textContent = message;
+    $("problem").textContent = airlockVisible(message);
   }
 
   function finished(report, elapsedMs) {

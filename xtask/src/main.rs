@@ -152,6 +152,13 @@ fn test() -> Result<(), String> {
         Step::new("cargo clippy -D warnings"),
     )?;
     env::ensure_cargo_deny()?;
+    // `cargo deny --offline` reads `cargo metadata` for every platform, so
+    // the crates of other targets (Windows ones) must be in the local cache:
+    // a fresh machine has only what the host build fetched.
+    run(
+        cargo(["fetch", "--locked"]),
+        Step::new("cargo fetch (every target's crates, for cargo deny)"),
+    )?;
     // Advisories need the RustSec database from the network; licences,
     // bans and sources are checked against the lock file alone.
     run(

@@ -87,8 +87,9 @@ pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
     let template = read(&web.join("index.html"))?;
     let css = read(&web.join("style.css"))?;
     let app = format!(
-        "{}\n{}",
+        "{}\n{}\n{}",
         read(&web.join("i18n.js"))?,
+        read(&web.join("visible.js"))?,
         read(&web.join("app.js"))?
     );
 

@@ -11,6 +11,7 @@ mod registry;
 mod render;
 mod sidecar;
 mod sums_check;
+mod untrusted;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -26,6 +27,7 @@ use crate::import::docker::{self, DockerLoad};
 use crate::import::oci_layout::OciLayout;
 use crate::progress::{Progress, Watched};
 use crate::render::Style;
+use crate::untrusted::Untrusted;
 
 /// Exit statuses, as documented in `--help`.
 const EXIT_FAILED_CHECK: u8 = 1;
@@ -45,7 +47,9 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(EXIT_FAILED_CHECK),
         Err(e) => {
-            eprintln!("airlock: {e}");
+            // Errors carry names from the bundle, paths from the stick and
+            // the bodies of a registry's or daemon's answers.
+            eprintln!("airlock: {}", Untrusted(&e));
             ExitCode::from(EXIT_ERROR)
         }
     }

@@ -7,6 +7,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use verify_core::{ImportPlan, Sha256};
 
 use crate::import::{FileTarget, ImportError, ImportSummary};
+use crate::untrusted::Untrusted;
 
 pub struct Progress {
     multi: MultiProgress,
@@ -61,7 +62,7 @@ impl FileTarget for Watched<'_> {
         if let Some(bar) = &self.bar {
             bar.set_length(size);
             bar.set_position(0);
-            bar.set_message(path.to_owned());
+            bar.set_message(Untrusted(path).to_string());
         }
         self.inner.begin_file(path, size)
     }

@@ -1,4 +1,8 @@
 //! The report as people read it in a terminal.
+//!
+//! Every string that came from the bundle, a sums file or the target (tags,
+//! platforms, entry names, messages quoting them, file names) is written
+//! through [`Untrusted`]; only digests, numbers and our own words are not.
 
 use std::fmt::Write as _;
 
@@ -6,6 +10,7 @@ use verify_core::{BundleFormat, Compression, Report, Severity, Verdict};
 
 use crate::import::ImportSummary;
 use crate::sidecar::Recorded;
+use crate::untrusted::Untrusted;
 
 /// Whether to use colour (a terminal, and `NO_COLOR` unset).
 #[derive(Debug, Clone, Copy)]
@@ -62,7 +67,7 @@ fn bundle_lines(
     style: Style,
 ) {
     let b = &report.bundle;
-    let _ = writeln!(out, "bundle    {name} ({})", size(b.size));
+    let _ = writeln!(out, "bundle    {} ({})", Untrusted(name), size(b.size));
     if let Some(sha) = b.sha256 {
         let _ = writeln!(out, "sha256    {sha}");
     }
@@ -72,7 +77,7 @@ fn bundle_lines(
                 out,
                 "recorded  {} (from {})",
                 style.paint("32", "matches"),
-                r.source
+                Untrusted(&r.source)
             );
         }
         (Some(false), Some(r)) => {
@@ -81,7 +86,7 @@ fn bundle_lines(
                 "recorded  {} {} (from {})",
                 style.paint("31;1", "DIFFERENT:"),
                 r.sha256,
-                r.source
+                Untrusted(&r.source)
             );
         }
         _ => {
@@ -113,15 +118,10 @@ fn image_table(out: &mut String, report: &Report) {
         .images
         .iter()
         .map(|i| {
-            let tags = if i.repo_tags.is_empty() {
-                "<untagged>".to_owned()
-            } else {
-                i.repo_tags.join(", ")
-            };
             let total: u64 = i.layers.iter().filter_map(|l| l.size).sum();
             [
-                tags,
-                i.platform.clone().unwrap_or_else(|| "?".into()),
+                names(&i.repo_tags),
+                platform(i.platform.as_deref()),
                 i.config_digest
                     .map(|d| short(&d.to_string()).to_owned())
                     .unwrap_or_default(),
@@ -131,6 +131,19 @@ fn image_table(out: &mut String, report: &Report) {
         })
         .collect();
     table(out, ["IMAGE", "PLATFORM", "ID", "LAYERS", "SIZE"], &rows);
+}
+
+/// Tags or image names as one cell, or `<untagged>`.
+fn names(names: &[String]) -> String {
+    if names.is_empty() {
+        return "<untagged>".to_owned();
+    }
+    let shown: Vec<String> = names.iter().map(|n| Untrusted(n).to_string()).collect();
+    shown.join(", ")
+}
+
+fn platform(platform: Option<&str>) -> String {
+    platform.map_or_else(|| "?".to_owned(), |p| Untrusted(p).to_string())
 }
 
 fn table<const N: usize>(out: &mut String, head: [&str; N], rows: &[[String; N]]) {
@@ -166,16 +179,16 @@ fn findings(out: &mut String, report: &Report, style: Style) {
         };
         let mut place = String::new();
         if let Some(e) = &f.entry {
-            place.push_str(e);
+            let _ = write!(place, "{}", Untrusted(e));
         }
         if let Some(o) = f.offset {
             let _ = write!(place, " @ byte {o}");
         }
         let _ = writeln!(out, "{sev} {}  {}", f.kind, place.trim());
-        let _ = writeln!(out, "        {}", f.message);
+        let _ = writeln!(out, "        {}", Untrusted(&f.message));
         if let (Some(e), Some(x)) = (&f.expected, &f.found) {
-            let _ = writeln!(out, "        expected {e}");
-            let _ = writeln!(out, "        found    {x}");
+            let _ = writeln!(out, "        expected {}", Untrusted(e));
+            let _ = writeln!(out, "        found    {}", Untrusted(x));
         }
     }
 }
@@ -229,19 +242,10 @@ pub fn inspect(name: &str, report: &Report, recorded: Option<&Recorded>, style: 
     bundle_lines(&mut out, name, report, recorded, style);
     for image in &report.images {
         out.push('\n');
-        let tags = if image.repo_tags.is_empty() {
-            "<untagged>".to_owned()
-        } else {
-            image.repo_tags.join(", ")
-        };
-        let _ = writeln!(out, "{}", style.paint("1", &tags));
-        let _ = writeln!(
-            out,
-            "  platform  {}",
-            image.platform.as_deref().unwrap_or("?")
-        );
+        let _ = writeln!(out, "{}", style.paint("1", &names(&image.repo_tags)));
+        let _ = writeln!(out, "  platform  {}", platform(image.platform.as_deref()));
         if let Some(c) = &image.created {
-            let _ = writeln!(out, "  created   {c}");
+            let _ = writeln!(out, "  created   {}", Untrusted(c));
         }
         if let Some(d) = image.config_digest {
             let _ = writeln!(out, "  config    {d}");
@@ -259,11 +263,7 @@ pub fn inspect(name: &str, report: &Report, recorded: Option<&Recorded>, style: 
                     l.digest
                         .map(|d| short(&d.to_hex()).to_owned())
                         .unwrap_or_default(),
-                    l.media_type
-                        .rsplit('.')
-                        .next()
-                        .unwrap_or(&l.media_type)
-                        .to_owned(),
+                    Untrusted(l.media_type.rsplit('.').next().unwrap_or(&l.media_type)).to_string(),
                     l.size.map(size).unwrap_or_default(),
                     l.uncompressed_size.map(size).unwrap_or_else(|| "?".into()),
                 ]
@@ -290,7 +290,7 @@ pub fn imported(summary: &ImportSummary, style: Style) -> String {
             "32;1",
             &format!(
                 "IMPORTED into {}: {} image(s), {} blob(s) written, {} already there",
-                summary.target,
+                Untrusted(&summary.target),
                 summary.images.len(),
                 summary.blobs_written,
                 summary.blobs_present
@@ -298,12 +298,7 @@ pub fn imported(summary: &ImportSummary, style: Style) -> String {
         )
     );
     for image in &summary.images {
-        let names = if image.names.is_empty() {
-            "<untagged>".to_owned()
-        } else {
-            image.names.join(", ")
-        };
-        let _ = writeln!(out, "  {names}  {}", image.manifest_digest);
+        let _ = writeln!(out, "  {}  {}", names(&image.names), image.manifest_digest);
     }
     out
 }

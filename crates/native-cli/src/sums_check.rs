@@ -9,6 +9,7 @@ use verify_core::sums;
 use crate::error::CliError;
 use crate::pipeline::hash_reader;
 use crate::sidecar::read_limited;
+use crate::untrusted::{self, Untrusted};
 
 /// Prints `<hex>  <name>` for each file. Returns whether all could be read.
 pub fn hash(files: &[PathBuf]) -> Result<bool, CliError> {
@@ -28,10 +29,11 @@ pub fn hash(files: &[PathBuf]) -> Result<bool, CliError> {
         };
         match result {
             Ok(sha) => {
-                let _ = writeln!(stdout.lock(), "{sha}  {}", path.display());
+                let (escaped, name) = line_name(path);
+                let _ = writeln!(stdout.lock(), "{escaped}{sha}  {name}");
             }
             Err(e) => {
-                eprintln!("airlock: {}: {e}", path.display());
+                eprintln!("airlock: {}: {e}", Untrusted(path.display()));
                 all_ok = false;
             }
         }
@@ -53,7 +55,7 @@ pub fn check(sums_path: &Path) -> Result<bool, CliError> {
         let Some(target) = target_for(sum.name.as_deref(), sums_path, dir) else {
             eprintln!(
                 "airlock: {}: a digest without a file name, and no file to check it against",
-                sums_path.display()
+                Untrusted(sums_path.display())
             );
             failed += 1;
             continue;
@@ -69,7 +71,8 @@ pub fn check(sums_path: &Path) -> Result<bool, CliError> {
                 format!("FAILED open or read ({e})")
             }
         };
-        let _ = writeln!(stdout.lock(), "{}: {status}", target.display());
+        let (escaped, name) = line_name(&target);
+        let _ = writeln!(stdout.lock(), "{escaped}{name}: {status}");
     }
     if failed > 0 {
         eprintln!(
@@ -78,6 +81,21 @@ pub fn check(sums_path: &Path) -> Result<bool, CliError> {
         );
     }
     Ok(failed == 0)
+}
+
+/// A file name as `sha256sum` puts it in a line: as it is when plain;
+/// otherwise escaped, with `\` starting the line to say so. For a
+/// backslash, newline or CR that is GNU's own form, which `sha256sum -c`
+/// and `airlock check` read back; controls and bidi characters that GNU
+/// would write raw are escaped too, since the names come from whoever
+/// wrote the sums file or the files.
+fn line_name(path: &Path) -> (&'static str, String) {
+    let name = path.display().to_string();
+    if untrusted::is_plain(&name) {
+        ("", name)
+    } else {
+        ("\\", Untrusted(&name).to_string())
+    }
 }
 
 /// The file a recorded sum is for: the name as written (relative to the

@@ -163,6 +163,21 @@ impl Namespace {
                 );
                 Node::Other
             }
+            EntryKind::Sparse => {
+                // It still claims its path (Go extracts it as a file), but
+                // its content is not what is stored, so nothing reads it.
+                findings.push(
+                    Finding::new(
+                        FindingKind::TarHeaderInvalid,
+                        "entry is a GNU sparse file: Go's reader (docker, podman) fills its \
+                         holes with zeros, readers without sparse support take the packed \
+                         bytes; its content depends on the reader",
+                    )
+                    .entry(raw.clone())
+                    .at(at),
+                );
+                Node::Other
+            }
             EntryKind::Symlink => {
                 let target = header.link.as_deref().unwrap_or_default();
                 match resolve_symlink(&path, target) {

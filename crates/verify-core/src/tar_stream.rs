@@ -1,15 +1,24 @@
 //! A push-fed tar reader: bytes in, entry events out.
 //!
-//! Header parsing (ustar, GNU, PAX records) is the `tar` crate's; this module
-//! only adds what that crate cannot do for us: accept input in arbitrary
-//! pieces, never buffer entry data, and refuse ambiguities that real
-//! importers resolve differently (PAX size vs ustar size, data on
-//! header-only entries, a lone zero block). Where Go's `archive/tar`
-//! (docker, containerd) and GNU tar differ we report the entry as invalid
-//! and follow Go, since Go is what imports the bundle.
+//! Names and link targets come from the `tar` crate's header accessors.
+//! Numbers, PAX records and sparse maps are parsed here (`numeric`, `pax`,
+//! `sparse`), because the crate reads them differently from Go's
+//! `archive/tar`, which is what docker, containerd, skopeo and podman use.
+//! This module also accepts input in arbitrary pieces, never buffers entry
+//! data, and refuses ambiguities that real importers resolve differently
+//! (PAX size vs ustar size, data on header-only entries, a lone zero block,
+//! two long names for one entry). Where Go and other readers differ we
+//! report the entry as invalid and follow Go, since Go imports the bundle;
+//! where Go stops with "invalid tar header", so does this reader.
+
+mod numeric;
+mod pax;
+mod sparse;
 
 use crate::limits::Limits;
 use crate::report::{Finding, FindingKind};
+use pax::{Malformed, Overrides};
+use sparse::SparseMap;
 
 const BLOCK: usize = 512;
 /// The header's checksum field, summed as spaces.
@@ -22,6 +31,9 @@ pub(crate) enum EntryKind {
     Dir,
     Symlink,
     Hardlink,
+    /// A GNU sparse file (type `S`, or `GNU.sparse.*` PAX records): Go
+    /// fills its holes with zeros, so its content is not the bytes stored.
+    Sparse,
     /// Devices, fifos and anything else with no place in a bundle.
     Other(u8),
 }
@@ -71,6 +83,8 @@ enum MetaKind {
 enum State {
     /// Assembling a header block; `zero_seen` after one all-zero block.
     Header { zero_seen: bool },
+    /// Assembling an extension block of an old GNU sparse map.
+    SparseMap(SparseMap),
     /// Inside a regular file's data.
     Data { remaining: u64, pad: u64 },
     /// Inside a PAX or GNU metadata entry, whose data we keep (bounded).
@@ -90,13 +104,36 @@ enum State {
 /// Overrides collected from PAX and GNU headers for the next entry.
 #[derive(Debug, Default)]
 struct Pending {
-    pax_path: Option<Vec<u8>>,
-    pax_link: Option<Vec<u8>>,
-    gnu_name: Option<Vec<u8>>,
-    gnu_link: Option<Vec<u8>>,
-    size: Option<u64>,
+    /// The last `x` header, with its offset: Go keeps only the latest.
+    pax: Option<(u64, Overrides)>,
+    /// The last GNU long name and long link as stored, perhaps empty.
+    long_name: Option<Vec<u8>>,
+    long_link: Option<Vec<u8>>,
     first_offset: Option<u64>,
-    pax_seen: bool,
+    /// Findings about the coming entry, reported once its name is known.
+    notes: Vec<Finding>,
+}
+
+impl Pending {
+    fn pax(&self) -> Option<&Overrides> {
+        self.pax.as_ref().map(|(_, o)| o)
+    }
+
+    /// Go applies a long name only when it is not empty.
+    fn gnu_name(&self) -> Option<&[u8]> {
+        self.long_name.as_deref().filter(|n| !n.is_empty())
+    }
+
+    fn gnu_link(&self) -> Option<&[u8]> {
+        self.long_link.as_deref().filter(|n| !n.is_empty())
+    }
+
+    /// Whether anything pending would rename or resize the next entry.
+    fn names_next_entry(&self) -> bool {
+        self.gnu_name().is_some()
+            || self.gnu_link().is_some()
+            || self.pax().is_some_and(Overrides::names_or_sizes)
+    }
 }
 
 /// The push-fed tar state machine.
@@ -108,6 +145,8 @@ pub(crate) struct TarStream {
     state: State,
     pending: Pending,
     meta: Vec<u8>,
+    /// Offset of the extended header whose data `meta` holds.
+    meta_at: u64,
     /// Name of the entry whose data is being read, for truncation messages.
     current: Option<(String, u64, u64)>,
     entries: u64,
@@ -124,6 +163,7 @@ impl TarStream {
             state: State::Header { zero_seen: false },
             pending: Pending::default(),
             meta: Vec::new(),
+            meta_at: 0,
             current: None,
             entries: 0,
             max_entries: limits.max_entries,
@@ -140,7 +180,7 @@ impl TarStream {
     pub fn update<S: TarSink>(&mut self, mut input: &[u8], sink: &mut S) {
         while !input.is_empty() {
             match &mut self.state {
-                State::Header { .. } => {
+                State::Header { .. } | State::SparseMap(_) => {
                     let take = (BLOCK - self.fill).min(input.len());
                     self.block[self.fill..self.fill + take].copy_from_slice(&input[..take]);
                     self.fill += take;
@@ -149,7 +189,7 @@ impl TarStream {
                         self.fill = 0;
                         let at = self.offset;
                         self.offset += BLOCK as u64;
-                        self.header_block(at, sink);
+                        self.block_done(at, sink);
                     }
                 }
                 State::Data { remaining, pad } => {
@@ -243,6 +283,11 @@ impl TarStream {
                 "the archive ends inside a header block ({} of 512 bytes present)",
                 self.fill
             ),
+            State::SparseMap(_) => format!(
+                "the archive ends inside the sparse map of an old GNU sparse entry ({} of 512 \
+                 bytes of an extension block present)",
+                self.fill
+            ),
             State::Data { remaining, .. } => match &self.current {
                 Some((name, size, _)) => format!(
                     "the archive ends inside entry `{name}`: {} of {size} bytes present",
@@ -267,29 +312,18 @@ impl TarStream {
         self.state = State::Failed;
     }
 
-    fn header_block<S: TarSink>(&mut self, at: u64, sink: &mut S) {
-        let zero_seen = matches!(self.state, State::Header { zero_seen: true });
-        if self.block.iter().all(|&b| b == 0) {
-            if zero_seen {
-                self.state = State::End {
-                    trailing_reported: false,
-                };
-            } else {
-                self.state = State::Header { zero_seen: true };
-            }
-            return;
+    /// A whole block has arrived: a header, or the next piece of a sparse map.
+    fn block_done<S: TarSink>(&mut self, at: u64, sink: &mut S) {
+        if let State::SparseMap(map) = self.state {
+            self.sparse_extension(map, at, sink);
+        } else {
+            self.header_block(at, sink);
         }
-        if zero_seen {
-            // Go's archive/tar rejects this; GNU tar skips the lone block and reads on.
-            return self.fail(
-                sink,
-                Finding::new(
-                    FindingKind::TarHeaderInvalid,
-                    "a single zero block is followed by more entries; readers disagree on \
-                     whether the archive ended there",
-                )
-                .at(at - BLOCK as u64),
-            );
+    }
+
+    fn header_block<S: TarSink>(&mut self, at: u64, sink: &mut S) {
+        if self.end_marker(at, sink) {
+            return;
         }
         if !checksum_ok(&self.block) {
             let finding = if at == 0 {
@@ -303,62 +337,99 @@ impl TarStream {
             };
             return self.fail(sink, finding);
         }
-        let header = tar::Header::from_byte_slice(&self.block);
-        let stored_size = match header.entry_size() {
+        let stored_size = match numeric::header_size(&self.block) {
             Ok(size) => size,
-            Err(_) => {
-                return self.fail(
-                    sink,
-                    Finding::new(
-                        FindingKind::TarHeaderInvalid,
-                        "tar header size field is not a number",
-                    )
-                    .at(at),
+            Err(bad) => {
+                let finding = Finding::new(
+                    FindingKind::TarHeaderInvalid,
+                    format!("tar header field `{}` {}; {GO_STOPS}", bad.name, bad.why),
+                )
+                .entry(ustar_name(&self.block))
+                .at(at)
+                .expected_found(
+                    "octal digits, or a base-256 number within 64 bits",
+                    bad.found,
                 );
+                return self.fail(sink, finding);
             }
         };
         // The raw byte: the tar crate folds the pre-POSIX NUL type into `0`; Go does not.
         let type_byte = self.block[156];
-        let meta = match type_byte {
-            b'x' => Some(MetaKind::Pax),
-            b'g' => Some(MetaKind::GlobalPax),
-            b'L' => Some(MetaKind::LongName),
-            b'K' => Some(MetaKind::LongLink),
-            _ => None,
-        };
-        if let Some(kind) = meta {
-            if stored_size > self.max_meta {
-                return self.fail(
-                    sink,
-                    Finding::new(
-                        FindingKind::LimitExceeded,
-                        format!(
-                            "extended tar header of {stored_size} bytes exceeds the limit of {} bytes",
-                            self.max_meta
-                        ),
-                    )
-                    .at(at)
-                    .expected_found(self.max_meta, stored_size)
-                    .limit("max_tar_metadata_bytes"),
-                );
-            }
-            self.pending.first_offset.get_or_insert(at);
-            self.meta.clear();
-            self.state = if stored_size == 0 {
-                State::Header { zero_seen: false }
-            } else {
-                State::Meta {
-                    kind,
-                    remaining: stored_size,
-                    pad: padding(stored_size),
-                }
-            };
-            if stored_size == 0 {
-                self.meta_done(kind, sink);
-            }
-            return;
+        // Go refuses a negative size before it looks at any extended header,
+        // except on the types that never carry data.
+        if stored_size < 0 && !matches!(type_byte, b'1'..=b'6') {
+            let finding = negative_size(ustar_name(&self.block), stored_size, at);
+            return self.fail(sink, finding);
         }
+        match meta_kind(type_byte) {
+            // Not negative: metadata types are not header-only.
+            Some(kind) => self.meta_header(kind, stored_size.unsigned_abs(), at, sink),
+            None => self.entry_header(type_byte, stored_size, at, sink),
+        }
+    }
 
+    /// Handles an all-zero block (or a block after one); true if consumed.
+    fn end_marker<S: TarSink>(&mut self, at: u64, sink: &mut S) -> bool {
+        let zero_seen = matches!(self.state, State::Header { zero_seen: true });
+        if self.block.iter().all(|&b| b == 0) {
+            self.state = if zero_seen {
+                State::End {
+                    trailing_reported: false,
+                }
+            } else {
+                State::Header { zero_seen: true }
+            };
+            return true;
+        }
+        if zero_seen {
+            // Go's archive/tar rejects this; GNU tar skips the lone block and reads on.
+            self.fail(
+                sink,
+                Finding::new(
+                    FindingKind::TarHeaderInvalid,
+                    "a single zero block is followed by more entries; readers disagree on \
+                     whether the archive ended there",
+                )
+                .at(at - BLOCK as u64),
+            );
+        }
+        zero_seen
+    }
+
+    /// A PAX or GNU header whose data describes the next entry.
+    fn meta_header<S: TarSink>(&mut self, kind: MetaKind, size: u64, at: u64, sink: &mut S) {
+        if size > self.max_meta {
+            return self.fail(
+                sink,
+                Finding::new(
+                    FindingKind::LimitExceeded,
+                    format!(
+                        "extended tar header of {size} bytes exceeds the limit of {} bytes",
+                        self.max_meta
+                    ),
+                )
+                .at(at)
+                .expected_found(self.max_meta, size)
+                .limit("max_tar_metadata_bytes"),
+            );
+        }
+        self.pending.first_offset.get_or_insert(at);
+        self.meta.clear();
+        self.meta_at = at;
+        if size == 0 {
+            self.state = State::Header { zero_seen: false };
+            self.meta_done(kind, sink);
+        } else {
+            self.state = State::Meta {
+                kind,
+                remaining: size,
+                pad: padding(size),
+            };
+        }
+    }
+
+    /// A header that starts an entry, with what earlier headers said about it.
+    fn entry_header<S: TarSink>(&mut self, type_byte: u8, stored_size: i64, at: u64, sink: &mut S) {
         self.entries += 1;
         if self.entries > self.max_entries {
             return self.fail(
@@ -373,78 +444,53 @@ impl TarStream {
         }
 
         let pending = std::mem::take(&mut self.pending);
+        let header = tar::Header::from_byte_slice(&self.block);
         let header_offset = pending.first_offset.unwrap_or(at);
         if let Some(why) = ambiguous_name(&self.block, &pending) {
             sink.finding(
                 Finding::new(FindingKind::TarHeaderInvalid, why)
-                    .entry(String::from_utf8_lossy(&header.path_bytes()).into_owned())
+                    .entry(ustar_name(&self.block))
                     .at(header_offset),
             );
         }
+        let pax = pending.pax();
         // Go's archive/tar (docker, containerd) lets a GNU long name override
         // a PAX path whatever their order; follow it.
         let name = pending
-            .gnu_name
-            .or(pending.pax_path)
-            .unwrap_or_else(|| header.path_bytes().into_owned());
+            .gnu_name()
+            .or(pax.and_then(|p| p.path.as_deref()))
+            .map_or_else(|| header.path_bytes().into_owned(), <[u8]>::to_vec);
         let link = pending
-            .gnu_link
-            .or(pending.pax_link)
+            .gnu_link()
+            .or(pax.and_then(|p| p.linkpath.as_deref()))
+            .map(<[u8]>::to_vec)
             .or_else(|| header.link_name_bytes().map(|l| l.into_owned()));
-        let kind = match type_byte {
-            // Go reads a pre-POSIX regular file whose name ends in `/` as a directory.
-            b'\0' if name.ends_with(b"/") => EntryKind::Dir,
-            b'0' | b'\0' | b'7' => EntryKind::File,
-            b'5' => EntryKind::Dir,
-            b'2' => EntryKind::Symlink,
-            b'1' => EntryKind::Hardlink,
-            other => EntryKind::Other(other),
-        };
         let display = String::from_utf8_lossy(&name).into_owned();
-
-        let mut size = stored_size;
-        if let Some(pax_size) = pending.size {
-            // ustar size 0 (Go) or the octal maximum (GNU tar) beside a larger
-            // PAX size is how > 8 GiB entries are written; anything else means
-            // PAX-aware and PAX-blind readers see different archives.
-            let legit = stored_size == pax_size
-                || (stored_size == 0 && pax_size > 0)
-                || (stored_size == 0o77777777777 && pax_size > stored_size);
-            if !legit {
-                sink.finding(
-                    Finding::new(
-                        FindingKind::TarHeaderInvalid,
-                        "PAX header size and ustar header size disagree; readers that ignore \
-                         PAX (CVE-2025-62518) see different entries than those that honour it",
-                    )
-                    .entry(display.clone())
-                    .at(header_offset)
-                    .expected_found(
-                        format!("ustar size {stored_size}"),
-                        format!("PAX size {pax_size}"),
-                    ),
-                );
+        for note in &pending.notes {
+            sink.finding(note.clone().entry(display.clone()));
+        }
+        if let Some(finding) = invalid_pax_value(&pending, &display) {
+            return self.fail(sink, finding);
+        }
+        let mut kind = entry_kind(type_byte, &name);
+        let pax_size = pax.and_then(|p| p.size);
+        let size = match data_size(sink, kind, stored_size, pax_size, &display, header_offset) {
+            Ok(size) => size,
+            Err(negative) => {
+                return self.fail(sink, negative_size(display, negative, header_offset));
             }
-            size = pax_size;
+        };
+        if pax.is_some_and(|p| p.sparse) {
+            kind = EntryKind::Sparse;
         }
-        let header_only = matches!(
-            kind,
-            EntryKind::Dir | EntryKind::Symlink | EntryKind::Hardlink
-        ) || matches!(kind, EntryKind::Other(b'3' | b'4' | b'6'));
-        if header_only && size != 0 {
-            sink.finding(
-                Finding::new(
-                    FindingKind::TarHeaderInvalid,
-                    format!(
-                        "a link, directory or device entry declares {size} data bytes; Go readers \
-                         skip none of them, other readers skip them all"
-                    ),
-                )
-                .entry(display.clone())
-                .at(header_offset),
-            );
-            size = 0;
-        }
+        let sparse_map = if type_byte == b'S' {
+            match SparseMap::from_header(&self.block, size) {
+                Ok(map) => Some(map),
+                Err(why) => return self.fail(sink, sparse_refused(why, at).entry(display)),
+            }
+        } else {
+            None
+        };
 
         let entry = EntryHeader {
             name,
@@ -454,147 +500,295 @@ impl TarStream {
             header_offset,
         };
         sink.entry(&entry);
-        if size == 0 {
-            sink.entry_end();
-            self.state = State::Header { zero_seen: false };
-        } else if kind == EntryKind::File {
+        if kind == EntryKind::File && size > 0 {
             self.current = Some((display, size, header_offset));
             self.state = State::Data {
                 remaining: size,
                 pad: padding(size),
             };
-        } else {
-            sink.entry_end();
-            self.state = State::Skip {
-                remaining: size + padding(size),
-            };
+            return;
         }
+        sink.entry_end();
+        self.state = match sparse_map {
+            Some(map) if map.more => State::SparseMap(map),
+            _ => skip_entry(size),
+        };
+    }
+
+    /// One extension block of an old GNU sparse map.
+    fn sparse_extension<S: TarSink>(&mut self, mut map: SparseMap, at: u64, sink: &mut S) {
+        if let Err(why) = map.extension(&self.block) {
+            return self.fail(sink, sparse_refused(why, at));
+        }
+        if map.extension_bytes > self.max_meta {
+            let finding = Finding::new(
+                FindingKind::LimitExceeded,
+                format!(
+                    "an old GNU sparse map runs past {} bytes of extension blocks",
+                    self.max_meta
+                ),
+            )
+            .at(at)
+            .limit("max_tar_metadata_bytes");
+            return self.fail(sink, finding);
+        }
+        self.state = if map.more {
+            State::SparseMap(map)
+        } else {
+            skip_entry(map.data)
+        };
     }
 
     fn meta_done<S: TarSink>(&mut self, kind: MetaKind, sink: &mut S) {
-        let at = self.pending.first_offset.unwrap_or(self.offset);
+        // Where the extended header's data began, for record offsets.
+        let data_at = self.offset - self.meta.len() as u64;
         match kind {
-            // Go applies a long name only when it is not empty.
-            MetaKind::LongName => {
-                self.pending.gnu_name = Some(trim_nul(&self.meta)).filter(|n| !n.is_empty())
-            }
-            MetaKind::LongLink => {
-                self.pending.gnu_link = Some(trim_nul(&self.meta)).filter(|n| !n.is_empty())
-            }
-            MetaKind::GlobalPax => {
-                // Go hands a global header to its caller as an entry and
-                // forgets names pending from earlier headers; other readers
-                // carry them to the next entry.
-                let p = &self.pending;
-                if p.gnu_name.is_some()
-                    || p.gnu_link.is_some()
-                    || p.pax_path.is_some()
-                    || p.pax_link.is_some()
-                    || p.size.is_some()
-                {
-                    sink.finding(
-                        Finding::new(
-                            FindingKind::TarHeaderInvalid,
-                            "a global PAX header separates an extended name from its entry; \
-                             readers disagree on which entry it names",
-                        )
-                        .at(at),
-                    );
-                }
-                let first_offset = self.pending.first_offset;
-                self.pending = Pending {
-                    first_offset,
-                    ..Pending::default()
-                };
-                // Global records apply to every later entry; Go ignores them for
-                // paths and sizes, so one that sets either is ambiguous.
-                if pax_records(&self.meta)
-                    .is_some_and(|r| r.iter().any(|(k, _)| k == "path" || k == "size"))
-                {
-                    sink.finding(
-                        Finding::new(
-                            FindingKind::TarHeaderInvalid,
-                            "a global PAX header sets a path or size; readers disagree on it",
-                        )
-                        .at(at),
-                    );
-                }
-            }
-            MetaKind::Pax => {
-                if self.pending.pax_seen {
-                    sink.finding(
-                        Finding::new(
-                            FindingKind::TarHeaderInvalid,
-                            "two PAX headers precede one entry",
-                        )
-                        .at(at),
-                    );
-                }
-                self.pending.pax_seen = true;
-                let Some(records) = pax_records(&self.meta) else {
-                    self.fail(
-                        sink,
-                        Finding::new(
-                            FindingKind::TarHeaderInvalid,
-                            "PAX header records do not parse",
-                        )
-                        .at(at),
-                    );
-                    return;
-                };
-                for (key, value) in records {
-                    // POSIX: an empty value removes the record, so the ustar
-                    // field applies again (Go does the same).
-                    if value.is_empty() && matches!(key.as_str(), "path" | "linkpath" | "size") {
-                        continue;
-                    }
-                    match key.as_str() {
-                        "path" => self.pending.pax_path = Some(value),
-                        "linkpath" => self.pending.pax_link = Some(value),
-                        "size" => {
-                            let parsed = std::str::from_utf8(&value)
-                                .ok()
-                                .and_then(|v| v.parse::<u64>().ok());
-                            match parsed {
-                                Some(size) => self.pending.size = Some(size),
-                                None => {
-                                    self.fail(
-                                        sink,
-                                        Finding::new(
-                                            FindingKind::TarHeaderInvalid,
-                                            "PAX size record is not a number",
-                                        )
-                                        .at(at),
-                                    );
-                                    return;
-                                }
-                            }
-                        }
-                        k if k.starts_with("GNU.sparse") => sink.finding(
-                            Finding::new(
-                                FindingKind::TarHeaderInvalid,
-                                "sparse entries are not expected in an image bundle",
-                            )
-                            .at(at),
-                        ),
-                        _ => {}
-                    }
-                }
-            }
+            MetaKind::LongName | MetaKind::LongLink => self.long_name_done(kind),
+            MetaKind::GlobalPax => self.global_pax_done(data_at, sink),
+            MetaKind::Pax => self.pax_done(data_at, sink),
         }
         self.meta.clear();
     }
+
+    /// A GNU long name or link. Go keeps the last of several, Python's
+    /// tarfile the first: more than one is a disagreement.
+    fn long_name_done(&mut self, kind: MetaKind) {
+        let value = trim_nul(&self.meta);
+        let (slot, what) = if kind == MetaKind::LongLink {
+            (&mut self.pending.long_link, "long-link")
+        } else {
+            (&mut self.pending.long_name, "long-name")
+        };
+        let Some(previous) = slot.replace(value.clone()) else {
+            return;
+        };
+        self.pending.notes.push(
+            Finding::new(
+                FindingKind::TarHeaderInvalid,
+                format!(
+                    "two GNU {what} headers precede this entry; Go's reader (docker, podman) \
+                     takes the last, Python's tarfile the first"
+                ),
+            )
+            .at(self.meta_at)
+            .expected_found(
+                format!("one {what} header"),
+                format!("`{}`, then `{}`", pax::shown(&previous), pax::shown(&value)),
+            ),
+        );
+    }
+
+    fn global_pax_done<S: TarSink>(&mut self, data_at: u64, sink: &mut S) {
+        let at = self.meta_at;
+        let Some(records) = self.pax_records(data_at, sink) else {
+            return;
+        };
+        // Go hands a global header to its caller as an entry and forgets
+        // names pending from earlier headers; other readers carry them to
+        // the next entry.
+        if self.pending.names_next_entry() {
+            sink.finding(
+                Finding::new(
+                    FindingKind::TarHeaderInvalid,
+                    "a global PAX header separates an extended name from its entry; \
+                     readers disagree on which entry it names",
+                )
+                .at(at),
+            );
+        }
+        self.pending = Pending {
+            first_offset: self.pending.first_offset,
+            ..Pending::default()
+        };
+        // Global records apply to every later entry; Go ignores them for
+        // paths and sizes, so one that sets either is ambiguous.
+        if records.iter().any(|r| r.key == b"path" || r.key == b"size") {
+            sink.finding(
+                Finding::new(
+                    FindingKind::TarHeaderInvalid,
+                    "a global PAX header sets a path or size; readers disagree on it",
+                )
+                .at(at),
+            );
+        }
+    }
+
+    fn pax_done<S: TarSink>(&mut self, data_at: u64, sink: &mut S) {
+        let Some(records) = self.pax_records(data_at, sink) else {
+            return;
+        };
+        let overrides = Overrides::from_records(&records);
+        if self
+            .pending
+            .pax
+            .replace((self.meta_at, overrides))
+            .is_some()
+        {
+            // Go drops the first header; Python's tarfile applies both,
+            // the first last.
+            self.pending.notes.push(
+                Finding::new(
+                    FindingKind::TarHeaderInvalid,
+                    "two PAX headers precede this entry; Go's reader (docker, podman) uses \
+                     only the last, other readers merge them",
+                )
+                .at(self.meta_at),
+            );
+        }
+    }
+
+    /// The records of the extended header just read; on a malformed one
+    /// the archive fails where Go's reader stops.
+    fn pax_records<S: TarSink>(&mut self, data_at: u64, sink: &mut S) -> Option<Vec<pax::Record>> {
+        match pax::parse(&self.meta) {
+            Ok(records) => Some(records),
+            Err(Malformed { at, why }) => {
+                let finding = Finding::new(
+                    FindingKind::TarHeaderInvalid,
+                    format!("a PAX header record {why}; {GO_STOPS}"),
+                )
+                .at(data_at + at as u64);
+                self.fail(sink, finding);
+                None
+            }
+        }
+    }
+}
+
+/// Why an entry fails where Go's reader does.
+const GO_STOPS: &str = "Go's reader (docker, podman) stops here with \"invalid tar header\"";
+
+fn meta_kind(type_byte: u8) -> Option<MetaKind> {
+    match type_byte {
+        b'x' => Some(MetaKind::Pax),
+        b'g' => Some(MetaKind::GlobalPax),
+        b'L' => Some(MetaKind::LongName),
+        b'K' => Some(MetaKind::LongLink),
+        _ => None,
+    }
+}
+
+fn entry_kind(type_byte: u8, name: &[u8]) -> EntryKind {
+    match type_byte {
+        // Go reads a pre-POSIX regular file whose name ends in `/` as a directory.
+        b'\0' if name.ends_with(b"/") => EntryKind::Dir,
+        b'0' | b'\0' | b'7' => EntryKind::File,
+        b'5' => EntryKind::Dir,
+        b'2' => EntryKind::Symlink,
+        b'1' => EntryKind::Hardlink,
+        b'S' => EntryKind::Sparse,
+        other => EntryKind::Other(other),
+    }
+}
+
+/// The name in the header block itself, for findings before overrides apply.
+fn ustar_name(block: &[u8; BLOCK]) -> String {
+    String::from_utf8_lossy(&tar::Header::from_byte_slice(block).path_bytes()).into_owned()
+}
+
+/// The bytes of data that follow an entry, as Go counts them, after
+/// reporting sizes that readers disagree on; `Err(size)` for a negative
+/// size Go refuses.
+fn data_size<S: TarSink>(
+    sink: &mut S,
+    kind: EntryKind,
+    stored: i64,
+    pax: Option<i64>,
+    entry: &str,
+    at: u64,
+) -> Result<u64, i64> {
+    let mut size = stored;
+    if let Some(pax) = pax {
+        // ustar size 0 (Go) or the octal maximum (GNU tar) beside a larger
+        // PAX size is how > 8 GiB entries are written; anything else means
+        // PAX-aware and PAX-blind readers see different archives.
+        let legit =
+            stored == pax || (stored == 0 && pax > 0) || (stored == 0o77777777777 && pax > stored);
+        if !legit {
+            sink.finding(
+                Finding::new(
+                    FindingKind::TarHeaderInvalid,
+                    "PAX header size and ustar header size disagree; readers that ignore \
+                     PAX (CVE-2025-62518) see different entries than those that honour it",
+                )
+                .entry(entry)
+                .at(at)
+                .expected_found(format!("ustar size {stored}"), format!("PAX size {pax}")),
+            );
+        }
+        size = pax;
+    }
+    let header_only = matches!(
+        kind,
+        EntryKind::Dir | EntryKind::Symlink | EntryKind::Hardlink
+    ) || matches!(kind, EntryKind::Other(b'3' | b'4' | b'6'));
+    if size < 0 && !header_only {
+        return Err(size);
+    }
+    if header_only && size != 0 {
+        sink.finding(
+            Finding::new(
+                FindingKind::TarHeaderInvalid,
+                format!(
+                    "a link, directory or device entry declares {size} data bytes; Go readers \
+                     skip none of them, other readers skip them all"
+                ),
+            )
+            .entry(entry)
+            .at(at),
+        );
+        size = 0;
+    }
+    // Not negative: refused or zeroed above.
+    Ok(size.unsigned_abs())
+}
+
+/// Go refuses an entry whose PAX header holds a number it cannot parse.
+fn invalid_pax_value(pending: &Pending, entry: &str) -> Option<Finding> {
+    let (pax_at, overrides) = pending.pax.as_ref()?;
+    let invalid = overrides.invalid.as_ref()?;
+    Some(
+        Finding::new(
+            FindingKind::TarHeaderInvalid,
+            format!(
+                "the PAX `{}` record of this entry is not a number; {GO_STOPS}",
+                invalid.key
+            ),
+        )
+        .entry(entry)
+        .at(*pax_at)
+        .expected_found(invalid.expected, &invalid.value),
+    )
+}
+
+fn sparse_refused(why: &str, at: u64) -> Finding {
+    Finding::new(
+        FindingKind::TarHeaderInvalid,
+        format!("old GNU sparse entry: {why}; {GO_STOPS}"),
+    )
+    .at(at)
+}
+
+fn negative_size(entry: String, size: i64, at: u64) -> Finding {
+    Finding::new(
+        FindingKind::TarHeaderInvalid,
+        format!("entry declares a negative size ({size} bytes); {GO_STOPS}"),
+    )
+    .entry(entry)
+    .at(at)
+    .expected_found("a size of 0 or more", size)
 }
 
 /// Names that Go's archive/tar and the `tar` crate (or GNU tar) would read
 /// differently. Returns why, or `None` when every reader agrees.
 fn ambiguous_name(block: &[u8; BLOCK], pending: &Pending) -> Option<&'static str> {
-    if pending.gnu_name.is_some() && pending.pax_path.is_some() {
+    let pax = pending.pax();
+    if pending.gnu_name().is_some() && pax.is_some_and(|p| p.path.is_some()) {
         return Some(
             "both a GNU long name and a PAX path name this entry; readers pick different ones",
         );
     }
-    if pending.gnu_link.is_some() && pending.pax_link.is_some() {
+    if pending.gnu_link().is_some() && pax.is_some_and(|p| p.linkpath.is_some()) {
         return Some(
             "both a GNU long link and a PAX linkpath are given; readers pick different ones",
         );
@@ -648,6 +842,17 @@ fn skip_then_header(pad: u64) -> State {
     }
 }
 
+/// Past an entry's data (and padding) that nobody reads.
+fn skip_entry(size: u64) -> State {
+    if size == 0 {
+        State::Header { zero_seen: false }
+    } else {
+        State::Skip {
+            remaining: size + padding(size),
+        }
+    }
+}
+
 fn padding(size: u64) -> u64 {
     (BLOCK as u64 - size % BLOCK as u64) % BLOCK as u64
 }
@@ -657,33 +862,20 @@ fn trim_nul(bytes: &[u8]) -> Vec<u8> {
     bytes[..end].to_vec()
 }
 
-/// PAX records as (key, value) pairs, or `None` if any record is malformed.
-fn pax_records(data: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
-    // The tar crate stops at a NUL in the data; records never contain one.
-    let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
-    let mut out = Vec::new();
-    for ext in tar::PaxExtensions::new(&data[..end]) {
-        let ext = ext.ok()?;
-        let key = ext.key().ok()?.to_owned();
-        out.push((key, ext.value_bytes().to_vec()));
-    }
-    Some(out)
-}
-
 /// Whether the header checksum matches, summed unsigned or (historic tars) signed.
 fn checksum_ok(block: &[u8; BLOCK]) -> bool {
-    let header = tar::Header::from_byte_slice(block);
-    let Ok(stored) = header.cksum() else {
+    // Parsed as Go parses it (see `numeric`), not as the tar crate does.
+    let Some(stored) = numeric::parse_octal(&block[CKSUM_RANGE]) else {
         return false;
     };
-    let mut unsigned: u32 = 0;
+    let mut unsigned: u64 = 0;
     let mut signed: i64 = 0;
     for (i, &b) in block.iter().enumerate() {
         let b = if CKSUM_RANGE.contains(&i) { b' ' } else { b };
-        unsigned += u32::from(b);
+        unsigned += u64::from(b);
         signed += i64::from(b as i8);
     }
-    stored == unsigned || i64::from(stored) == signed
+    stored == unsigned || i64::try_from(stored).is_ok_and(|s| s == signed)
 }
 
 /// Names common non-tar formats so the message says what the file is.
@@ -834,5 +1026,177 @@ mod tests {
         assert_eq!(log.findings.len(), 1);
         assert_eq!(log.findings[0].kind, FindingKind::TrailingData);
         assert_eq!(log.findings[0].offset, Some(end as u64 + 2));
+    }
+
+    /// A header `tar::Header` builds, then `edit` pokes bytes it will not
+    /// write, then the checksum.
+    fn raw_header(
+        header: tar::Header,
+        name: &str,
+        size: u64,
+        kind: tar::EntryType,
+        edit: impl FnOnce(&mut [u8; BLOCK]),
+    ) -> Vec<u8> {
+        let mut h = header;
+        h.set_path(name).expect("short name");
+        h.set_size(size);
+        h.set_mode(0o644);
+        h.set_entry_type(kind);
+        edit(h.as_mut_bytes());
+        h.set_cksum();
+        h.as_bytes().to_vec()
+    }
+
+    /// `blocks`, padded, then `tail` (a whole archive) after them.
+    fn prepend(blocks: &[&[u8]], tail: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for block in blocks {
+            out.extend_from_slice(block);
+            out.resize(out.len().next_multiple_of(BLOCK), 0);
+        }
+        out.extend_from_slice(tail);
+        out
+    }
+
+    /// `blocks`, then an archive of one file, `b.txt`.
+    fn then_b_txt(blocks: &[&[u8]]) -> Vec<u8> {
+        prepend(blocks, &archive(&[("b.txt", b"x")]))
+    }
+
+    fn pax_header(body: &[u8]) -> Vec<u8> {
+        let h = raw_header(
+            tar::Header::new_ustar(),
+            "PaxHeaders/x",
+            body.len() as u64,
+            tar::EntryType::XHeader,
+            |_| {},
+        );
+        [h.as_slice(), body].concat()
+    }
+
+    /// Every chunking gives `whole`'s events and findings.
+    fn run_all_ways(bytes: &[u8]) -> Log {
+        let whole = run(bytes, bytes.len());
+        for chunk in [1, 7, 511, 513] {
+            let log = run(bytes, chunk);
+            assert_eq!(log.events, whole.events, "chunk size {chunk}");
+            assert_eq!(
+                format!("{:?}", log.findings),
+                format!("{:?}", whole.findings),
+                "chunk size {chunk}"
+            );
+        }
+        whole
+    }
+
+    #[test]
+    fn a_numeric_field_go_cannot_parse_stops_the_archive() {
+        let bad = raw_header(
+            tar::Header::new_ustar(),
+            "a.txt",
+            0,
+            tar::EntryType::Regular,
+            |b| b[100..108].copy_from_slice(b"rw-r--r-"),
+        );
+        let log = run_all_ways(&then_b_txt(&[&bad]));
+        assert!(log.events.is_empty(), "{:?}", log.events);
+        let f = &log.findings[0];
+        assert_eq!(f.kind, FindingKind::TarHeaderInvalid);
+        assert!(f.message.contains("`mode`"), "{}", f.message);
+        assert_eq!(
+            (f.entry.as_deref(), f.found.as_deref()),
+            (Some("a.txt"), Some("rw-r--r-"))
+        );
+    }
+
+    #[test]
+    fn a_negative_size_on_a_directory_reads_no_data_as_go_does() {
+        let dir = raw_header(
+            tar::Header::new_gnu(),
+            "d/",
+            0,
+            tar::EntryType::Directory,
+            |b| b[124..136].copy_from_slice(&[0xff; 12]),
+        );
+        let log = run_all_ways(&then_b_txt(&[&dir]));
+        assert_eq!(
+            log.events,
+            [
+                "entry d/ Dir 0",
+                "end",
+                "entry b.txt File 1",
+                "data 1",
+                "end"
+            ]
+        );
+        assert_eq!(log.findings.len(), 1);
+        assert!(
+            log.findings[0].message.contains("declares -1 data bytes"),
+            "{}",
+            log.findings[0].message
+        );
+    }
+
+    #[test]
+    fn pax_records_merge_as_go_merges_them() {
+        // An empty value after a path restores the ustar name.
+        let emptied = pax_header(b"12 path=abc\n8 path=\n");
+        let log = run_all_ways(&then_b_txt(&[&emptied]));
+        assert_eq!(log.events[0], "entry b.txt File 1");
+        assert!(log.findings.is_empty(), "{:?}", log.findings);
+
+        // A second `x` header replaces the first: its path no longer applies.
+        let first = pax_header(b"12 path=abc\n");
+        let second = pax_header(b"16 linkpath=xyz\n");
+        let log = run_all_ways(&then_b_txt(&[&first, &second]));
+        assert_eq!(log.events[0], "entry b.txt File 1");
+        let f = &log.findings[0];
+        assert!(f.message.contains("two PAX headers"), "{}", f.message);
+        assert_eq!((f.entry.as_deref(), f.offset), (Some("b.txt"), Some(1024)));
+    }
+
+    #[test]
+    fn gnu_dumpdir_data_is_stepped_over() {
+        // Go reads `D` as an entry with data, like any type but 1 to 6.
+        let dumpdir = raw_header(
+            tar::Header::new_gnu(),
+            "d/",
+            14,
+            tar::EntryType::new(b'D'),
+            |_| {},
+        );
+        let with_data = [dumpdir.as_slice(), b"Ya\0Yb\0Nc\0\0\0\0\0\0"].concat();
+        let log = run_all_ways(&then_b_txt(&[&with_data]));
+        assert_eq!(
+            log.events,
+            [
+                "entry d/ Other(68) 14",
+                "end",
+                "entry b.txt File 1",
+                "data 1",
+                "end"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_archive_may_end_inside_a_sparse_map() {
+        let sparse = raw_header(
+            tar::Header::new_gnu(),
+            "s",
+            0,
+            tar::EntryType::GNUSparse,
+            |b| {
+                b[482] = 1;
+                b[483..494].copy_from_slice(b"00000001000");
+            },
+        );
+        let bytes = prepend(&[&sparse], &[0; 100]);
+        let log = run_all_ways(&bytes);
+        assert_eq!(log.events, ["entry s Sparse 0", "end"]);
+        let f = &log.findings[0];
+        assert_eq!(f.kind, FindingKind::Truncated);
+        assert!(f.message.contains("sparse map"), "{}", f.message);
+        assert_eq!(f.offset, Some(612));
     }
 }

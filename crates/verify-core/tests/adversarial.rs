@@ -17,7 +17,7 @@ use std::io::Read;
 
 use cases::*;
 use serde_json::json;
-use verify_core::{FindingKind, Limits, Options, Report, Sha256, Verdict, Verifier};
+use verify_core::{Finding, FindingKind, Limits, Options, Report, Sha256, Verdict, Verifier};
 
 // ---------------------------------------------------------------------------
 // Running the verifier
@@ -475,7 +475,7 @@ fn q_zstd_rle_bomb_stays_bounded() {
 fn reports_do_not_depend_on_chunking() {
     let defaults = Options::default();
     let tight = tight_ratio();
-    let cases: [(&str, Vec<u8>, &Options); 10] = [
+    let cases: [(&str, Vec<u8>, &Options); 16] = [
         ("A", case_a(), &defaults),
         ("B", case_b(), &defaults),
         ("C", case_c(), &defaults),
@@ -486,6 +486,12 @@ fn reports_do_not_depend_on_chunking() {
         ("O", case_o(8 << 20), &tight),
         ("Q whole bundle", zstd_rle_bomb(RLE_BLOCKS), &defaults),
         ("Q layer", case_q_layer(), &defaults),
+        ("pax-no-newline", case_pax_no_newline(), &defaults),
+        ("pax-bad-mtime", case_pax_bad_mtime(), &defaults),
+        ("pax-xattr-nul", case_pax_xattr_nul(), &defaults),
+        ("two-long-names", case_two_long_names(), &defaults),
+        ("old-gnu-sparse", case_old_gnu_sparse(), &defaults),
+        ("negative-size", case_negative_size(), &defaults),
     ];
     for (case, bytes, options) in &cases {
         let whole = serde_json::to_string(&verify_with(bytes, options, bytes.len()))
@@ -558,4 +564,124 @@ fn differential_shapes_from_issue_6() {
         .find(|f| f.kind == FindingKind::HardlinkedFile)
         .expect("a hardlinked-file warning");
     assert_eq!(warning.entry.as_deref(), Some("b/layer.tar"));
+}
+
+// ---------------------------------------------------------------------------
+// The outer tar as Go's archive/tar reads it (issue #13, item 7). Go's own
+// test files (`reader_test.go`) say what it accepts and refuses; the cases
+// rebuild them as headers appended to a good bundle.
+// ---------------------------------------------------------------------------
+
+/// The first finding of `kind` about `entry`, or at `offset` when the
+/// entry is not known.
+fn finding_about<'r>(r: &'r Report, kind: FindingKind, entry: Option<&str>) -> &'r Finding {
+    r.findings
+        .iter()
+        .find(|f| f.kind == kind && f.entry.as_deref() == entry)
+        .unwrap_or_else(|| panic!("a {kind} finding about {entry:?}: {:#?}", r.findings))
+}
+
+/// Where the first header appended to podman-oci-archive.tar starts.
+fn appended_at() -> u64 {
+    strip_eoa(&good("podman-oci-archive.tar")).len() as u64
+}
+
+/// A PAX record whose length counts a newline that is not there: the `tar`
+/// crate reads it and Airlock said ok, but Go's reader stops with "invalid
+/// tar header", so docker and podman refuse the bundle. It must fail at the
+/// record, the first byte of the header's data.
+#[test]
+fn pax_record_without_its_newline_fails_where_go_stops() {
+    let r = verify(&case_pax_no_newline());
+    assert_fails_with(&r, FindingKind::TarHeaderInvalid, "pax-no-newline");
+    let f = finding_about(&r, FindingKind::TarHeaderInvalid, None);
+    assert!(f.message.contains("newline"), "{}", f.message);
+    assert_eq!(f.offset, Some(appended_at() + BLOCK as u64));
+}
+
+/// A PAX `mtime` that is a date, not seconds: Airlock ignored it and said
+/// ok; Go refuses the entry it belongs to. It must fail at that PAX
+/// header, naming the entry and the value.
+#[test]
+fn pax_mtime_that_is_not_seconds_fails_where_go_stops() {
+    let at = appended_at();
+    let r = verify(&case_pax_bad_mtime());
+    assert_fails_with(&r, FindingKind::TarHeaderInvalid, "pax-bad-mtime");
+    let f = finding_about(&r, FindingKind::TarHeaderInvalid, Some("junk.txt"));
+    assert!(f.message.contains("`mtime`"), "{}", f.message);
+    assert_eq!(f.offset, Some(at));
+    assert_eq!(f.found.as_deref(), Some("2023-11-14T22:13:20Z"));
+}
+
+/// A NUL-terminated SELinux label in `SCHILY.xattr.security.selinux`, on
+/// every entry of a real docker save: Go reads NULs in any PAX value but a
+/// name's, and so do docker and podman. Airlock refused the bundle ("PAX
+/// header records do not parse"), a false failure on bundles from SELinux
+/// hosts. It must verify, with the same images and findings as without.
+#[test]
+fn selinux_label_with_its_nul_verifies() {
+    let r = verify(&case_pax_xattr_nul());
+    assert_ok(&r, "pax-xattr-nul");
+    let plain = verify(&good("docker-save-legacy.tar"));
+    assert_eq!(
+        serde_json::to_value(&r.images).expect("images serialize"),
+        serde_json::to_value(&plain.images).expect("images serialize")
+    );
+    assert_eq!(kind_names(&r), kind_names(&plain));
+}
+
+/// Two GNU long names before the evil manifest: `manifest.json`, then
+/// `junk/decoy`. Go (docker, podman) names the entry `junk/decoy`, Python's
+/// tarfile `manifest.json`; Airlock followed Go silently and said ok. A
+/// name that depends on the reader is `tar-header-invalid`, reported on the
+/// entry Go sees, at the second long name, with both names.
+#[test]
+fn two_gnu_long_names_are_a_disagreement() {
+    let r = verify(&case_two_long_names());
+    assert_fails_with(&r, FindingKind::TarHeaderInvalid, "two-long-names");
+    assert_hidden_content_not_believed(&r, "two-long-names");
+    let f = finding_about(&r, FindingKind::TarHeaderInvalid, Some("junk/decoy"));
+    assert_eq!(
+        f.found.as_deref(),
+        Some("`manifest.json`, then `junk/decoy`")
+    );
+}
+
+/// An old GNU sparse entry whose map continues in an extension block.
+/// Airlock read the extension block's place as the data and the data as
+/// the next header, and reported a checksum error in the middle of the
+/// packed bytes. It must report the entry by its type, step over the map
+/// and the packed data as Go does, and read the entry after it.
+#[test]
+fn old_gnu_sparse_entries_are_reported_by_their_type() {
+    let r = verify(&case_old_gnu_sparse());
+    assert_fails_with(&r, FindingKind::TarHeaderInvalid, "old-gnu-sparse");
+    let f = finding_about(&r, FindingKind::TarHeaderInvalid, Some("sparse.bin"));
+    assert!(f.message.contains("sparse"), "{}", f.message);
+    assert_eq!(f.offset, Some(appended_at()));
+    assert!(
+        r.findings.iter().all(|f| !f.message.contains("checksum")),
+        "{:#?}",
+        r.findings
+    );
+    finding_about(&r, FindingKind::UnreferencedBlob, Some("junk.txt"));
+    assert!(!r.images.is_empty(), "the image is still read");
+}
+
+/// A size field holding -1234 in base-256. Go refuses it; read unsigned it
+/// is 2^64 - 1234 bytes, and the report said so. The finding must give the
+/// negative value.
+#[test]
+fn negative_sizes_are_reported_as_negative() {
+    let r = verify(&case_negative_size());
+    assert_fails_with(&r, FindingKind::TarHeaderInvalid, "negative-size");
+    let f = finding_about(&r, FindingKind::TarHeaderInvalid, Some("neg.bin"));
+    assert_eq!(f.found, Some(NEGATIVE_SIZE.to_string()));
+    assert!(f.message.contains("negative"), "{}", f.message);
+    let wrapped = NEGATIVE_SIZE.cast_unsigned().to_string();
+    assert!(
+        r.findings.iter().all(|f| !f.message.contains(&wrapped)),
+        "{:#?}",
+        r.findings
+    );
 }

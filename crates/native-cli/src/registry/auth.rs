@@ -2,15 +2,18 @@
 //! Docker Hub, Harbor, GitLab and `registry:2` with a token server use.
 //!
 //! A registry says what it wants in `WWW-Authenticate` on a 401. For Basic
-//! the user and password go with every request; for Bearer they go once to
-//! the token service named in the challenge, and the token it returns goes
-//! with the requests for the repositories it was asked for.
+//! the user and password go with every request to the registry; for Bearer
+//! they go once to the token service named in the challenge (over HTTPS
+//! only), and the token it returns goes with the requests to the registry
+//! for the repositories it was asked for. Which requests are "to the
+//! registry" is the client's decision, by origin.
 
 use std::collections::HashMap;
 
 use ureq::Agent;
 
-use super::RegistryError;
+use super::origin::Origin;
+use super::{RegistryError, said};
 
 /// The user and password given with `--user` and `--password-stdin` (or
 /// `AIRLOCK_REGISTRY_PASSWORD`).
@@ -61,6 +64,19 @@ impl Challenge {
             _ => None,
         }
     }
+}
+
+/// What a Bearer challenge says went wrong (RFC 6750 §3: `error`, and
+/// `error_description` when given): the registry's only words in the
+/// answer to a HEAD, which has no body.
+pub fn challenge_error(www_authenticate: &str) -> Option<String> {
+    let (_, params) = www_authenticate.trim().split_once(' ')?;
+    let params = parse_params(params);
+    let error = params.get("error")?;
+    Some(match params.get("error_description") {
+        Some(description) => format!("{error}: {description}"),
+        None => error.clone(),
+    })
 }
 
 /// `key="value", key=value` pairs; quoted values may hold commas.
@@ -134,6 +150,18 @@ impl Auth {
         let Some(challenge) = challenge else {
             return Ok(false);
         };
+        // The password goes to the realm in a Basic header, and the token
+        // that comes back is a credential too: neither crosses the network
+        // in clear text, not even on loopback (a proxy or another user's
+        // listener may sit there).
+        if let Challenge::Bearer { realm, .. } = &challenge
+            && Origin::of_https(realm).is_none()
+        {
+            return Err(RegistryError::InsecureRealm {
+                registry: self.registry.clone(),
+                realm: realm.clone(),
+            });
+        }
         let Some(credentials) = self.credentials.clone() else {
             // Anonymous token services exist (Docker Hub pulls); pushing
             // anonymously is tried once and then denied.
@@ -164,6 +192,16 @@ impl Auth {
         Ok(retry)
     }
 
+    /// The error for a registry that refused us after we authenticated:
+    /// a user who gave no credentials is told to give some.
+    pub fn refused(&self, said: String) -> RegistryError {
+        let registry = self.registry.clone();
+        match self.credentials {
+            Some(_) => RegistryError::Denied { registry, said },
+            None => RegistryError::NeedsCredentials { registry },
+        }
+    }
+
     fn token(
         &self,
         agent: &Agent,
@@ -183,6 +221,8 @@ impl Auth {
         );
         let sep = if realm.contains('?') { '&' } else { '?' };
         let url = format!("{realm}{sep}{}", query.join("&"));
+        // The Basic header goes to the realm's URL only: the agent drops it
+        // on a redirect (see `Client::new`).
         let mut request = agent.get(&url);
         if let Some(c) = credentials {
             request = request.header("Authorization", c.basic());
@@ -192,17 +232,13 @@ impl Auth {
             .map_err(|e| RegistryError::from_transport(realm, e))?;
         match response.status().as_u16() {
             200 => {}
-            401 | 403 => {
-                return Err(RegistryError::Denied {
-                    registry: self.registry.clone(),
-                });
-            }
+            401 | 403 => return Err(self.refused(said(&mut response))),
             status => {
                 return Err(RegistryError::Status {
                     registry: self.registry.clone(),
                     what: format!("GET token from {realm}"),
                     status,
-                    body: String::new(),
+                    body: said(&mut response),
                 });
             }
         }
@@ -284,56 +320,75 @@ mod tests {
         assert_eq!(Challenge::parse("Bearer service=x"), None);
     }
 
-    /// A token service on loopback that answers one request and hands back
-    /// what it was asked.
-    fn token_service(answer: &'static str) -> (String, std::thread::JoinHandle<String>) {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let served = std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept().expect("accept");
-            let mut request = vec![0u8; 8192];
-            let n = stream.read(&mut request).expect("read");
-            let body = answer.as_bytes();
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            stream.write_all(head.as_bytes()).expect("write");
-            stream.write_all(body).expect("write");
-            String::from_utf8_lossy(&request[..n]).into_owned()
-        });
-        (format!("http://127.0.0.1:{port}/token"), served)
+    #[test]
+    fn a_challenge_names_its_error() {
+        let refused =
+            r#"Bearer realm="https://a/t",scope="repository:a:push",error="insufficient_scope""#;
+        assert_eq!(
+            challenge_error(refused).as_deref(),
+            Some("insufficient_scope")
+        );
+        let described = r#"Bearer realm="https://a/t",error="invalid_token",error_description="expired, try again""#;
+        assert_eq!(
+            challenge_error(described).as_deref(),
+            Some("invalid_token: expired, try again")
+        );
+        assert_eq!(challenge_error(r#"Basic realm="x""#), None);
     }
 
-    #[test]
-    fn bearer_tokens_are_fetched_with_basic_credentials_for_the_scopes() {
-        let (realm, served) = token_service(r#"{"token":"t0k3n","expires_in":300}"#);
-        let mut auth = Auth::new(
+    fn with_password() -> Auth {
+        Auth::new(
             "reg.example",
             Some(Credentials {
                 user: "user".into(),
                 password: "pass".into(),
             }),
+        )
+    }
+
+    /// The password would go to the realm in a Basic header; over plain
+    /// HTTP, loopback included, nothing is sent at all.
+    #[test]
+    fn plain_http_realms_are_refused_before_any_request() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let realm = format!("http://127.0.0.1:{port}/token");
+        let challenge = format!(r#"Bearer realm="{realm}",service="reg.example""#);
+        let scopes = vec!["repository:team/app:pull,push".to_owned()];
+        let agent = Agent::new_with_defaults();
+        for mut auth in [with_password(), Auth::new("reg.example", None)] {
+            match auth.answer(&agent, Some(&challenge), &scopes, None) {
+                Err(RegistryError::InsecureRealm { registry, realm: r }) => {
+                    assert_eq!(
+                        (registry.as_str(), r.as_str()),
+                        ("reg.example", realm.as_str())
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(auth.header(&scopes), None);
+        }
+        assert!(
+            listener
+                .accept()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
+            "the plain-HTTP realm was connected to"
         );
+    }
+
+    #[test]
+    fn a_token_serves_requests_needing_no_more_than_its_scopes() {
+        let mut auth = with_password();
         let scopes = vec![
             "repository:team/app:pull,push".to_owned(),
             "repository:base:pull".to_owned(),
         ];
-        let challenge = format!(r#"Bearer realm="{realm}",service="reg.example""#);
-        let agent = Agent::new_with_defaults();
-        assert!(
-            auth.answer(&agent, Some(&challenge), &scopes, None)
-                .expect("token")
-        );
-        let request = served.join().expect("served");
-        assert!(request.starts_with("GET /token?service=reg.example&scope=repository%3Ateam%2Fapp%3Apull%2Cpush&scope=repository%3Abase%3Apull "), "{request}");
-        assert!(
-            request
-                .to_ascii_lowercase()
-                .contains("authorization: basic dxnlcjpwyxnz"),
-            "{request}"
-        );
+        auth.challenge = Some(Challenge::Bearer {
+            realm: "https://auth.example/token".into(),
+            service: None,
+        });
+        auth.tokens.insert(scopes.join(" "), "t0k3n".into());
         assert_eq!(auth.header(&scopes).as_deref(), Some("Bearer t0k3n"));
         // A request needing fewer scopes goes with the same token.
         assert_eq!(auth.header(&scopes[..1]).as_deref(), Some("Bearer t0k3n"));

@@ -3,23 +3,27 @@
 //! Blobs are streamed from their staged files (one PATCH carrying the whole
 //! blob, then a PUT with its digest, as `containers/image` does), so memory
 //! does not grow with layer size. Every request goes through [`Client::send`],
-//! which answers a registry's 401 once and retries.
+//! which adds credentials only for the registry's own origin and answers its
+//! 401 at most once.
 
 use std::fs::File;
 use std::path::Path;
 use std::time::Duration;
 
+use ureq::config::RedirectAuthHeaders;
 use ureq::http::Response;
 use ureq::{Agent, Body, SendBody};
 
-use super::RegistryError;
-use super::auth::{Auth, Credentials, percent_encode};
+use super::auth::{Auth, Credentials, challenge_error, percent_encode};
+use super::origin::Origin;
 use super::tls::TlsRoots;
+use super::{RegistryError, said};
 
 pub struct Client {
     agent: Agent,
-    /// `https://host[:port]`.
-    base: String,
+    /// The registry's `https://host[:port]`: the one origin that gets its
+    /// credentials.
+    origin: Origin,
     host: String,
     auth: Auth,
 }
@@ -38,9 +42,19 @@ impl Client {
         roots: &TlsRoots,
         credentials: Option<Credentials>,
     ) -> Result<Self, RegistryError> {
+        let origin = Origin::of_https(&format!("https://{host}/")).ok_or_else(|| {
+            RegistryError::Usage(format!("`{host}` is not a registry host (HOST[:PORT])"))
+        })?;
         let config = Agent::config_builder()
             .tls_config(roots.config())
             .http_status_as_error(false)
+            // Nothing goes in clear text, not even where a redirect points.
+            .https_only(true)
+            // A redirect (storage behind a blob, a token service moved) is
+            // followed without the Authorization header. This is ureq's
+            // default, said here because credentials depend on it; its
+            // `SameHost` would keep the header for another port of the host.
+            .redirect_auth_headers(RedirectAuthHeaders::Never)
             .timeout_connect(Some(Duration::from_secs(30)))
             // Uploads of large layers may take long; a registry that stops
             // answering altogether is caught here.
@@ -49,7 +63,7 @@ impl Client {
             .build();
         Ok(Self {
             agent: Agent::new_with_config(config),
-            base: format!("https://{host}"),
+            origin,
             host: host.to_owned(),
             auth: Auth::new(host, credentials),
         })
@@ -58,8 +72,10 @@ impl Client {
     /// Checks that the registry answers, its certificate is trusted and the
     /// credentials are accepted, before the bundle is read.
     pub fn ping(&mut self) -> Result<(), RegistryError> {
-        let url = format!("{}/v2/", self.base);
-        let response = self.send(&[], |agent, auth| with_auth(agent.get(&url), auth).call())?;
+        let url = format!("{}/v2/", self.origin.base());
+        let response = self.send(&url, &[], |agent, url, auth| {
+            with_auth(agent.get(url), auth).call()
+        })?;
         match response.status().as_u16() {
             200..=299 => Ok(()),
             status => Err(self.unexpected("GET /v2/", response, status)),
@@ -67,9 +83,9 @@ impl Client {
     }
 
     pub fn has_blob(&mut self, repo: &str, digest: &str) -> Result<bool, RegistryError> {
-        let url = format!("{}/v2/{repo}/blobs/{digest}", self.base);
-        let response = self.send(&scopes(repo, None), |agent, auth| {
-            with_auth(agent.head(&url), auth).call()
+        let url = format!("{}/v2/{repo}/blobs/{digest}", self.origin.base());
+        let response = self.send(&url, &scopes(repo, None), |agent, url, auth| {
+            with_auth(agent.head(url), auth).call()
         })?;
         match response.status().as_u16() {
             200..=299 => Ok(true),
@@ -85,7 +101,7 @@ impl Client {
         repo: &str,
         mount: Option<(&str, &str)>,
     ) -> Result<Upload, RegistryError> {
-        let mut url = format!("{}/v2/{repo}/blobs/uploads/", self.base);
+        let mut url = format!("{}/v2/{repo}/blobs/uploads/", self.origin.base());
         if let Some((digest, from)) = mount {
             url.push_str(&format!(
                 "?mount={}&from={}",
@@ -94,18 +110,19 @@ impl Client {
             ));
         }
         let scopes = scopes(repo, mount.map(|(_, from)| from));
-        let response = self.send(&scopes, |agent, auth| {
-            with_auth(agent.post(&url), auth).send_empty()
+        let response = self.send(&url, &scopes, |agent, url, auth| {
+            with_auth(agent.post(url), auth).send_empty()
         })?;
         match response.status().as_u16() {
             201 if mount.is_some() => Ok(Upload::Mounted),
-            202 => Ok(Upload::Session(self.location(&response)?)),
+            202 => Ok(Upload::Session(self.location(&response, &url)?)),
             status => Err(self.unexpected(&format!("POST {repo} blob upload"), response, status)),
         }
     }
 
     /// Streams the file at `path` into the upload session and closes it
-    /// with `digest`; the registry checks the bytes against it.
+    /// with `digest`; the registry checks the bytes against it. The session
+    /// may be on another host (storage), which then gets no credentials.
     pub fn upload(
         &mut self,
         repo: &str,
@@ -115,22 +132,22 @@ impl Client {
         path: &Path,
     ) -> Result<(), RegistryError> {
         let what = format!("upload of {digest} to {repo}");
-        let response = self.send(&scopes(repo, None), |agent, auth| {
+        let response = self.send(session, &scopes(repo, None), |agent, url, auth| {
             // Opened per attempt so that a retry after a 401 starts over.
             let mut file = File::open(path)?;
-            with_auth(agent.patch(session), auth)
+            with_auth(agent.patch(url), auth)
                 .header("Content-Type", "application/octet-stream")
                 .header("Content-Length", size.to_string())
                 .send(SendBody::from_reader(&mut file))
         })?;
         let session = match response.status().as_u16() {
-            202 => self.location(&response)?,
+            202 => self.location(&response, session)?,
             status => return Err(self.unexpected(&format!("PATCH {what}"), response, status)),
         };
         let sep = if session.contains('?') { '&' } else { '?' };
         let url = format!("{session}{sep}digest={}", percent_encode(digest));
-        let response = self.send(&scopes(repo, None), |agent, auth| {
-            with_auth(agent.put(&url), auth)
+        let response = self.send(&url, &scopes(repo, None), |agent, url, auth| {
+            with_auth(agent.put(url), auth)
                 .header("Content-Length", "0")
                 .send_empty()
         })?;
@@ -149,9 +166,9 @@ impl Client {
         bytes: &[u8],
         digest: &str,
     ) -> Result<(), RegistryError> {
-        let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
-        let response = self.send(&scopes(repo, None), |agent, auth| {
-            with_auth(agent.put(&url), auth)
+        let url = format!("{}/v2/{repo}/manifests/{reference}", self.origin.base());
+        let response = self.send(&url, &scopes(repo, None), |agent, url, auth| {
+            with_auth(agent.put(url), auth)
                 .header("Content-Type", media_type)
                 .send(bytes)
         })?;
@@ -172,19 +189,39 @@ impl Client {
         }
     }
 
-    /// Sends a request made by `build`, answering one 401 by authenticating
-    /// (Basic, or a Bearer token for `scopes`) and sending it again.
+    /// Sends the request `build` makes for `url`, with the `Authorization`
+    /// it is given. That is the registry's (Basic, or a Bearer token for
+    /// `scopes`) when `url` is on the registry's origin, and nothing
+    /// elsewhere. A 401 from the registry is answered by authenticating once
+    /// and sending again; a second refusal is final, so that a token
+    /// service that hands out a fresh, equally useless token each time
+    /// cannot keep us sending the password.
     fn send(
         &mut self,
+        url: &str,
         scopes: &[String],
-        mut build: impl FnMut(&Agent, Option<&str>) -> Result<Response<Body>, ureq::Error>,
+        mut build: impl FnMut(&Agent, &str, Option<&str>) -> Result<Response<Body>, ureq::Error>,
     ) -> Result<Response<Body>, RegistryError> {
-        let mut authorization = self.auth.header(scopes);
+        let target = Origin::of_https(url);
+        let ours = target.as_ref() == Some(&self.origin);
+        // A failure to reach storage elsewhere names that host.
+        let reaching = match &target {
+            Some(origin) if !ours => origin.base(),
+            _ => self.host.clone(),
+        };
+        let mut authorization = if ours { self.auth.header(scopes) } else { None };
+        let mut authenticated = false;
         loop {
-            let response = build(&self.agent, authorization.as_deref())
-                .map_err(|e| RegistryError::from_transport(&self.host, e))?;
+            let mut response = build(&self.agent, url, authorization.as_deref())
+                .map_err(|e| RegistryError::from_transport(&reaching, e))?;
+            // Another host's refusal is not ours to answer with credentials;
+            // the caller names it as an unexpected status.
+            if !ours {
+                return Ok(response);
+            }
             match response.status().as_u16() {
-                401 => {
+                401 if !authenticated => {
+                    authenticated = true;
                     let challenge = header(&response, "www-authenticate");
                     let retry = self.auth.answer(
                         &self.agent,
@@ -194,56 +231,54 @@ impl Client {
                     )?;
                     let next = self.auth.header(scopes);
                     if !retry || next == authorization {
-                        return Err(RegistryError::Denied {
-                            registry: self.host.clone(),
-                        });
+                        return Err(self.auth.refused(refusal(&mut response)));
                     }
                     authorization = next;
                 }
-                403 => {
-                    return Err(RegistryError::Denied {
-                        registry: self.host.clone(),
-                    });
-                }
+                401 | 403 => return Err(self.auth.refused(refusal(&mut response))),
                 _ => return Ok(response),
             }
         }
     }
 
-    /// The absolute URL of a response's `Location`.
-    fn location(&self, response: &Response<Body>) -> Result<String, RegistryError> {
-        let location = header(response, "location").ok_or_else(|| RegistryError::Status {
+    /// The absolute URL of a response's `Location`, resolved against the
+    /// `request` URL that got the response (a session on storage elsewhere
+    /// names its next step relative to that host, not the registry).
+    fn location(&self, response: &Response<Body>, request: &str) -> Result<String, RegistryError> {
+        let refuse = |body: String| RegistryError::Status {
             registry: self.host.clone(),
             what: "upload".into(),
             status: response.status().as_u16(),
-            body: "the answer has no Location".into(),
-        })?;
-        if location.starts_with("https://") {
-            Ok(location)
+            body,
+        };
+        let location = header(response, "location")
+            .ok_or_else(|| refuse("the answer has no Location".into()))?;
+        let absolute = if let Some(rest) = location.strip_prefix("//") {
+            format!("https://{rest}")
         } else if location.starts_with('/') {
-            Ok(format!("{}{location}", self.base))
+            let origin = Origin::of_https(request).ok_or_else(|| {
+                refuse(format!("no origin to resolve Location {location} against"))
+            })?;
+            format!("{}{location}", origin.base())
         } else {
-            Err(RegistryError::Status {
-                registry: self.host.clone(),
-                what: "upload".into(),
-                status: response.status().as_u16(),
-                body: format!("refusing to follow Location {location} (not HTTPS on this host)"),
-            })
+            location.clone()
+        };
+        // Another HTTPS host may be followed (storage); whether it gets
+        // credentials is decided per request, by origin.
+        match Origin::of_https(&absolute) {
+            Some(_) => Ok(absolute),
+            None => Err(refuse(format!(
+                "refusing to follow Location {location} (not an https:// URL or an absolute path)"
+            ))),
         }
     }
 
     fn unexpected(&self, what: &str, mut response: Response<Body>, status: u16) -> RegistryError {
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(64 << 10)
-            .read_to_string()
-            .unwrap_or_default();
         RegistryError::Status {
             registry: self.host.clone(),
             what: what.to_owned(),
             status,
-            body: summarize_errors(&body),
+            body: said(&mut response),
         }
     }
 }
@@ -252,6 +287,21 @@ fn with_auth<B>(request: ureq::RequestBuilder<B>, auth: Option<&str>) -> ureq::R
     match auth {
         Some(value) => request.header("Authorization", value),
         None => request,
+    }
+}
+
+/// The registry's words in a 401 or 403: its `errors`, or for an answer
+/// without a body (HEAD), the error its challenge names.
+fn refusal(response: &mut Response<Body>) -> String {
+    let challenge = header(response, "www-authenticate");
+    let said = said(response);
+    if said.is_empty() {
+        challenge
+            .as_deref()
+            .and_then(challenge_error)
+            .unwrap_or_default()
+    } else {
+        said
     }
 }
 
@@ -270,29 +320,4 @@ fn scopes(repo: &str, from: Option<&str>) -> Vec<String> {
         scopes.push(format!("repository:{from}:pull"));
     }
     scopes
-}
-
-/// The distribution API's `{"errors":[{"code","message"}]}` as one line,
-/// or the start of whatever else the body was.
-fn summarize_errors(body: &str) -> String {
-    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
-    let listed = parsed
-        .as_ref()
-        .and_then(|v| v.get("errors"))
-        .and_then(serde_json::Value::as_array)
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| {
-                    let field = |k: &str| e.get(k).and_then(serde_json::Value::as_str);
-                    format!(
-                        "{}: {}",
-                        field("code").unwrap_or("ERROR"),
-                        field("message").unwrap_or("")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        });
-    listed.unwrap_or_else(|| body.trim().chars().take(300).collect())
 }

@@ -8,10 +8,14 @@
 pub mod auth;
 pub mod client;
 pub mod naming;
+pub mod origin;
 pub mod target;
 pub mod tls;
 
 use std::path::PathBuf;
+
+use ureq::Body;
+use ureq::http::Response;
 
 /// Why a push stopped. Nothing is tagged unless every blob and manifest
 /// went through; blobs already uploaded stay (registries garbage-collect
@@ -22,9 +26,19 @@ pub enum RegistryError {
     Usage(String),
     #[error(
         "denied: wrong user or password for {registry}, or that user may not push there \
-         (check --user and the password given on stdin or in AIRLOCK_REGISTRY_PASSWORD)"
+         (check --user and the password given on stdin or in AIRLOCK_REGISTRY_PASSWORD){}",
+        if said.is_empty() { String::new() } else { format!("; it says: {said}") }
     )]
-    Denied { registry: String },
+    Denied {
+        registry: String,
+        /// The refusal's own words (its `errors` list), empty if it gave none.
+        said: String,
+    },
+    #[error(
+        "{registry} wants the credentials sent to the token service {realm}, which is not an \
+         https:// URL: refusing to send them in clear text (the token service must use HTTPS)"
+    )]
+    InsecureRealm { registry: String, realm: String },
     #[error(
         "{registry} asks for credentials: pass --user USER --password-stdin \
          (or set AIRLOCK_REGISTRY_PASSWORD)"
@@ -89,4 +103,41 @@ fn rustls_error(error: &ureq::Error) -> Option<&rustls::Error> {
         ureq::Error::Io(e) => e.get_ref()?.downcast_ref::<rustls::Error>(),
         _ => None,
     }
+}
+
+/// What a refusing or failing answer says, in one line: a registry's or
+/// token service's own words belong in the error the user reads.
+fn said(response: &mut Response<Body>) -> String {
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 << 10)
+        .read_to_string()
+        .unwrap_or_default();
+    summarize_errors(&body)
+}
+
+/// The distribution API's `{"errors":[{"code","message"}]}` as one line,
+/// or the start of whatever else the body was.
+fn summarize_errors(body: &str) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
+    let listed = parsed
+        .as_ref()
+        .and_then(|v| v.get("errors"))
+        .and_then(serde_json::Value::as_array)
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    let field = |k: &str| e.get(k).and_then(serde_json::Value::as_str);
+                    format!(
+                        "{}: {}",
+                        field("code").unwrap_or("ERROR"),
+                        field("message").unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
+    listed.unwrap_or_else(|| body.trim().chars().take(300).collect())
 }

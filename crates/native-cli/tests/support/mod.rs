@@ -4,6 +4,7 @@
 
 pub mod containerd;
 pub mod dockerd;
+pub mod fake_registry;
 pub mod registry;
 
 use std::path::{Path, PathBuf};

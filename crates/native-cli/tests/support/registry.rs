@@ -62,8 +62,9 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
-/// A CA, and a server certificate for 127.0.0.1 and localhost signed by it.
-fn make_certificates(dir: &Path) {
+/// A CA (`ca.crt`), and a server certificate (`server.crt`, `server.key`)
+/// for 127.0.0.1, 127.0.0.2 and localhost signed by it.
+pub fn make_certificates(dir: &Path) {
     let ec = [
         "-newkey",
         "ec",
@@ -90,7 +91,7 @@ fn make_certificates(dir: &Path) {
     run(dir, "openssl", &csr);
     std::fs::write(
         dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
+        "subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost\nbasicConstraints=CA:FALSE\n\
          keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
     )
     .expect("server.ext");
@@ -264,7 +265,7 @@ pub const MANIFEST_TYPES: &str = "application/vnd.oci.image.manifest.v1+json, \
     application/vnd.oci.image.index.v1+json, \
     application/vnd.docker.distribution.manifest.list.v2+json";
 
-fn basic(user: &str, password: &str) -> String {
+pub fn basic(user: &str, password: &str) -> String {
     let out = Command::new("sh")
         .args([
             "-c",

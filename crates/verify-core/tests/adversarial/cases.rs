@@ -95,7 +95,11 @@ pub fn pax_body(records: &[(&str, &[u8])]) -> Vec<u8> {
 
 /// A PAX header (`x`, or `g` when `global`) for the next entry.
 pub fn append_pax(b: &mut tar::Builder<Vec<u8>>, global: bool, records: &[(&str, &[u8])]) {
-    let body = pax_body(records);
+    append_pax_body(b, global, &pax_body(records));
+}
+
+/// A PAX header holding `body` as it is, well-formed or not.
+pub fn append_pax_body(b: &mut tar::Builder<Vec<u8>>, global: bool, body: &[u8]) {
     let mut h = tar::Header::new_ustar();
     h.set_entry_type(if global {
         tar::EntryType::XGlobalHeader
@@ -106,7 +110,7 @@ pub fn append_pax(b: &mut tar::Builder<Vec<u8>>, global: bool, records: &[(&str,
     h.set_size(body.len() as u64);
     h.set_mode(0o644);
     h.set_cksum();
-    b.append(&h, body.as_slice()).expect("in-memory tar");
+    b.append(&h, body).expect("in-memory tar");
 }
 
 /// A GNU long name (`L`) entry naming the next entry.
@@ -381,28 +385,37 @@ pub fn case_a_pax() -> Vec<u8> {
     b.into_inner().expect("in-memory tar")
 }
 
-/// B: a PAX header with `path=` (empty) before an entry named `manifest.json`.
-pub fn case_b() -> Vec<u8> {
+/// The legacy bundle, then the evil config as `evil.json`, then `headers`
+/// (those that name the next entry) and the evil manifest under the ustar
+/// name `entry`.
+pub fn evil_manifest_after(
+    headers: impl FnOnce(&mut tar::Builder<Vec<u8>>),
+    entry: &str,
+) -> Vec<u8> {
     let base = good("docker-save-legacy.tar");
     let evil = evil_docker_payload(&base);
     let mut b = extend(&base);
     append_file(&mut b, "evil.json", &evil.config);
-    append_pax(&mut b, false, &[("path", b"")]);
-    append_file(&mut b, "manifest.json", &evil.manifest);
+    headers(&mut b);
+    append_file(&mut b, entry, &evil.manifest);
     b.into_inner().expect("in-memory tar")
+}
+
+/// B: a PAX header with `path=` (empty) before an entry named `manifest.json`.
+pub fn case_b() -> Vec<u8> {
+    evil_manifest_after(|b| append_pax(b, false, &[("path", b"")]), "manifest.json")
 }
 
 /// C: a GNU long name `manifest.json`, then a PAX `path=decoy.json`, then
 /// the entry (ustar name `whatever`) holding the evil manifest.
 pub fn case_c() -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let mut b = extend(&base);
-    append_file(&mut b, "evil.json", &evil.config);
-    append_gnu_long_name(&mut b, b"manifest.json");
-    append_pax(&mut b, false, &[("path", b"decoy.json")]);
-    append_file(&mut b, "whatever", &evil.manifest);
-    b.into_inner().expect("in-memory tar")
+    evil_manifest_after(
+        |b| {
+            append_gnu_long_name(b, b"manifest.json");
+            append_pax(b, false, &[("path", b"decoy.json")]);
+        },
+        "whatever",
+    )
 }
 
 /// containerd-export.tar's `app` config with the attacker's entrypoint, and
@@ -702,30 +715,23 @@ pub fn case_m() -> Vec<u8> {
 
 /// B2: an empty GNU long name before the evil `manifest.json`.
 pub fn case_b2() -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let mut b = extend(&base);
-    append_file(&mut b, "evil.json", &evil.config);
-    append_gnu_long_name(&mut b, b"");
-    append_file(&mut b, "manifest.json", &evil.manifest);
-    b.into_inner().expect("in-memory tar")
+    evil_manifest_after(|b| append_gnu_long_name(b, b""), "manifest.json")
 }
 
 /// C2: a GNU long name (or a PAX path) for the next entry, then a global
 /// PAX header, then the evil `manifest.json`.
 pub fn case_c2(gnu: bool) -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let mut b = extend(&base);
-    append_file(&mut b, "evil.json", &evil.config);
-    if gnu {
-        append_gnu_long_name(&mut b, b"junk/decoy");
-    } else {
-        append_pax(&mut b, false, &[("path", b"junk/decoy")]);
-    }
-    append_pax(&mut b, true, &[("comment", b"hi")]);
-    append_file(&mut b, "manifest.json", &evil.manifest);
-    b.into_inner().expect("in-memory tar")
+    evil_manifest_after(
+        |b| {
+            if gnu {
+                append_gnu_long_name(b, b"junk/decoy");
+            } else {
+                append_pax(b, false, &[("path", b"junk/decoy")]);
+            }
+            append_pax(b, true, &[("comment", b"hi")]);
+        },
+        "manifest.json",
+    )
 }
 
 /// D3: a ustar header with the STAR trailer `tar\0`, its prefix read by Go
@@ -828,12 +834,7 @@ pub fn docker_archive_images(images: &[DockerImage<'_>]) -> Vec<u8> {
 /// both and the last wins (docker); a reader that keeps the first sees the
 /// good bundle.
 pub fn case_duplicate_manifest() -> Vec<u8> {
-    let base = good("docker-save-legacy.tar");
-    let evil = evil_docker_payload(&base);
-    let mut b = extend(&base);
-    append_file(&mut b, "evil.json", &evil.config);
-    append_file(&mut b, "manifest.json", &evil.manifest);
-    b.into_inner().expect("in-memory tar")
+    evil_manifest_after(|_| {}, "manifest.json")
 }
 
 /// Duplicate blob: in the OCI archive, the config blob appears twice, the
@@ -984,6 +985,116 @@ pub fn case_hardlink_layer() -> Vec<u8> {
     bundle.tar()
 }
 
+// ---------------------------------------------------------------------------
+// The outer tar as Go reads it (issue #13, item 7): Go's own archive/tar
+// test files, rebuilt as headers appended to a good bundle.
+// ---------------------------------------------------------------------------
+
+/// An SELinux label as `tar --xattrs` stores it: with its terminating NUL.
+pub const SELINUX_LABEL: &[u8] = b"system_u:object_r:container_file_t:s0\0";
+
+/// A good OCI archive, then `header` (a PAX header, or nothing) and a small
+/// file `junk.txt`: with a header Go refuses, docker and podman stop there.
+fn podman_oci_then(header: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
+    let mut b = extend(&good("podman-oci-archive.tar"));
+    header(&mut b);
+    append_file(&mut b, "junk.txt", b"junk\n");
+    b.into_inner().expect("in-memory tar")
+}
+
+/// PAX no newline: the last record of a PAX header lacks its newline (its
+/// length counts one). The `tar` crate reads the record anyway; Go's
+/// reader refuses the header (as for `pax-bad-hdr-file.tar`).
+pub fn case_pax_no_newline() -> Vec<u8> {
+    podman_oci_then(|b| {
+        let mut body = pax_body(&[("path", b"junk/named")]);
+        body.pop();
+        append_pax_body(b, false, &body);
+    })
+}
+
+/// PAX bad mtime: an `mtime` record that is a date, not seconds (as in
+/// `pax-bad-mtime-file.tar`). Go refuses the entry it belongs to.
+pub fn case_pax_bad_mtime() -> Vec<u8> {
+    podman_oci_then(|b| append_pax(b, false, &[("mtime", b"2023-11-14T22:13:20Z")]))
+}
+
+/// SELinux xattrs: every entry of the legacy docker save carries
+/// `SCHILY.xattr.security.selinux` with a NUL-terminated label, as a bundle
+/// saved on an SELinux host may (`xattrs.tar` in Go's tests). Go, docker and
+/// podman read it; nothing about the images changes.
+pub fn case_pax_xattr_nul() -> Vec<u8> {
+    let bundle = Bundle::open(&good("docker-save-legacy.tar"));
+    let mut b = tar::Builder::new(Vec::new());
+    for m in &bundle.members {
+        append_pax(
+            &mut b,
+            false,
+            &[("SCHILY.xattr.security.selinux", SELINUX_LABEL)],
+        );
+        b.append(&m.header, m.data.as_slice())
+            .expect("in-memory tar");
+    }
+    b.into_inner().expect("in-memory tar")
+}
+
+/// Two GNU long names before one entry holding the evil manifest: the
+/// first says `manifest.json`, the second `junk/decoy`. Go takes the last
+/// (a harmless extra file), Python's tarfile the first (the evil manifest
+/// replaces the real one), as `gnu-multi-hdrs.tar` shows.
+pub fn case_two_long_names() -> Vec<u8> {
+    evil_manifest_after(
+        |b| {
+            append_gnu_long_name(b, b"manifest.json");
+            append_gnu_long_name(b, b"junk/decoy");
+        },
+        "whatever",
+    )
+}
+
+/// Bytes of each region of the sparse file below.
+pub const SPARSE_REGION: usize = 256;
+
+/// An old GNU sparse entry `sparse.bin` (type `S`): five regions of 256
+/// bytes in a 2 KiB file, four in the header and the fifth in an extension
+/// block between the header and the packed data, then `junk.txt`.
+pub fn case_old_gnu_sparse() -> Vec<u8> {
+    let region = |i: usize| {
+        (
+            format!("{:011o}", i * 2 * SPARSE_REGION),
+            format!("{SPARSE_REGION:011o}"),
+        )
+    };
+    let packed = vec![b'x'; 5 * SPARSE_REGION];
+    let mut header = RawHeader::gnu(b"sparse.bin", packed.len() as u64, b'S')
+        .set(483, format!("{:011o}", 10 * SPARSE_REGION).as_bytes())
+        .set(482, &[1]);
+    for i in 0..4 {
+        let (offset, length) = region(i);
+        header = header
+            .set(386 + i * 24, offset.as_bytes())
+            .set(398 + i * 24, length.as_bytes());
+    }
+    let mut data = vec![0u8; BLOCK];
+    let (offset, length) = region(4);
+    data[..11].copy_from_slice(offset.as_bytes());
+    data[12..23].copy_from_slice(length.as_bytes());
+    data.extend_from_slice(&packed);
+    podman_oci_then(|b| append_raw(b, header, &data))
+}
+
+/// The size the negative-size entry declares.
+pub const NEGATIVE_SIZE: i64 = -1234;
+
+/// Negative size: an entry whose size field is base-256 -1234 (as in
+/// `neg-size.tar`). Go refuses it; read unsigned it is 2^64 - 1234 bytes.
+pub fn case_negative_size() -> Vec<u8> {
+    let mut size = [0xffu8; 12];
+    size[4..].copy_from_slice(&NEGATIVE_SIZE.to_be_bytes());
+    let header = RawHeader::ustar(b"neg.bin", 0, b'0').set(124, &size);
+    podman_oci_then(|b| append_raw(b, header, b""))
+}
+
 /// Every case cheap enough to hand to real importers, by name. Left out:
 /// G (10^6 index paths), I (8 KiB names) and Q (8.5 GiB of zeros), which
 /// test the verifier's limits, not what an importer would load.
@@ -1021,5 +1132,11 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
         ("sha512-manifest", case_sha512_manifest()),
         ("zero-size-layer", case_zero_size_layer()),
         ("hardlink-layer", case_hardlink_layer()),
+        ("pax-no-newline", case_pax_no_newline()),
+        ("pax-bad-mtime", case_pax_bad_mtime()),
+        ("pax-xattr-nul", case_pax_xattr_nul()),
+        ("two-long-names", case_two_long_names()),
+        ("old-gnu-sparse", case_old_gnu_sparse()),
+        ("negative-size", case_negative_size()),
     ]
 }

@@ -14,10 +14,18 @@ pub enum CliError {
     Sums { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
-    #[error("import failed, the target was left as it was: {0}")]
+    #[error("import failed{note}: {0}", note = unchanged_note(.0))]
     Import(#[from] crate::import::ImportError),
     #[error("push failed, no image was tagged: {0}")]
     Push(crate::registry::RegistryError),
+}
+
+fn unchanged_note(e: &crate::import::ImportError) -> &'static str {
+    if e.left_target_unchanged() {
+        ", the target was left as it was"
+    } else {
+        ""
+    }
 }
 
 impl CliError {

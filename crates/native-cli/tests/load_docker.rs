@@ -3,6 +3,8 @@
 //! refused with Docker left exactly as it was, and a load killed half-way
 //! tags nothing.
 
+#[path = "../../verify-core/tests/adversarial/cases.rs"]
+mod cases;
 mod support;
 
 use support::dockerd::Dockerd;
@@ -60,6 +62,14 @@ fn good_bundles_load_and_bad_ones_change_nothing() {
         assert!(result["import"].is_null(), "{}", row.file);
         assert_eq!(daemon.state(), before, "{} changed Docker", row.file);
     }
+
+    // A name Docker refuses after a good one: `docker load` tags the first
+    // image, then fails. Airlock refuses the bundle, so nothing moves.
+    let bad_name = support::scratch("docker-bad-name").join("bundle.tar");
+    std::fs::write(&bad_name, cases::case_bad_name()).expect("bundle");
+    let out = load(&daemon, bad_name.to_str().expect("utf-8 path"));
+    assert_eq!(out.status.code(), Some(1), "{:#}", json(&out));
+    assert_eq!(daemon.state(), before, "a refused name changed Docker");
 }
 
 #[test]
@@ -133,4 +143,19 @@ fn bench_load_docker() {
             "ours": ours, "peer": peer, "target_ratio_at_most": 1.0,
         }),
     );
+}
+
+/// A bundle larger than the disk Docker keeps its upload on: the load stops
+/// before the file that would not fit, with the disk's numbers, and Docker
+/// is left as it was (no half-written upload fills it).
+#[test]
+fn a_bundle_that_would_fill_dockers_disk_is_stopped() {
+    let daemon = Dockerd::start_small("full", "4m");
+    let before = daemon.state();
+    let bundle = support::corpus().join("good/skopeo-docker-archive.tar");
+    let out = load(&daemon, bundle.to_str().expect("utf-8 path"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not enough free space"), "{stderr}");
+    assert_eq!(daemon.state(), before, "the stopped load left something");
 }

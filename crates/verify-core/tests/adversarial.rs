@@ -242,6 +242,32 @@ fn e_manifest_json_keys_that_differ_only_in_case() {
     }
 }
 
+/// A name Docker's reference grammar refuses (here an upper-case path
+/// component) among good ones: `docker load` would tag the images before it
+/// and then stop, half-importing the bundle. The core fails the bundle, so
+/// nothing is loaded; the good name is still shown.
+#[test]
+fn a_name_docker_refuses_fails_the_bundle() {
+    let r = verify(&case_bad_name());
+    assert_fails_with(&r, FindingKind::MalformedJson, "bad-name");
+    let finding = r
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::MalformedJson)
+        .expect("finding");
+    assert!(
+        finding.message.contains("demo/zz/Bad:1"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding.message.contains("lower-case"),
+        "{}",
+        finding.message
+    );
+    assert!(shows_tag(&r, "docker.io/demo/app:1.0"));
+}
+
 /// F: BuildKit marks provenance manifests with `vnd.docker.reference.type:
 /// attestation-manifest`, and Airlock once skipped any manifest so marked:
 /// no image in the report, diff_ids unchecked. containerd ignores the

@@ -281,10 +281,12 @@ impl FileTarget for Containerd {
         let mut imported = Vec::new();
         let mut counted = HashSet::new();
         let (mut written, mut present) = (0, 0);
+        let mut tagged: Vec<String> = Vec::new();
         for image in &plan.images {
             let names = image_names(image);
             for name in &names {
-                self.tag(name, image)?;
+                self.tag(name, image).map_err(|e| e.after(&tagged))?;
+                tagged.push(name.clone());
             }
             for blob in image.blobs().chain([&image.manifest.blob]) {
                 if counted.insert(blob.digest) {

@@ -24,6 +24,10 @@ use super::ImportError;
 const STICKY: u32 = 0o1000;
 /// Write permission for the group and for others.
 const SHARED_WRITE: u32 = 0o022;
+/// Space an import leaves free for everyone else: 1 GiB, or a twentieth of
+/// a smaller filesystem.
+const RESERVE_MAX: u64 = 1 << 30;
+const RESERVE_SHARE: u64 = 20;
 
 /// An open directory and the path it was opened at (for messages).
 pub struct DirHandle {
@@ -177,12 +181,28 @@ impl DirHandle {
     }
 
     /// Bytes free for an unprivileged writer, and the filesystem's size.
-    pub fn space(&self) -> io::Result<(u64, u64)> {
+    fn space(&self) -> io::Result<(u64, u64)> {
         let vfs = rustix::fs::fstatvfs(&self.fd)?;
         Ok((
             vfs.f_bavail.saturating_mul(vfs.f_frsize),
             vfs.f_blocks.saturating_mul(vfs.f_frsize),
         ))
+    }
+
+    /// Fails when writing `size` more bytes here would leave less than the
+    /// reserve free, before any of them is written.
+    pub fn ensure_room(&self, size: u64) -> Result<(), ImportError> {
+        let (free, total) = self.space().map_err(|e| ImportError::io(&self.path, e))?;
+        let reserve = RESERVE_MAX.min(total / RESERVE_SHARE);
+        if free.saturating_sub(reserve) < size {
+            return Err(ImportError::NoSpace {
+                path: self.path.clone(),
+                needed: size,
+                free,
+                reserve,
+            });
+        }
+        Ok(())
     }
 
     /// Refuses a directory that another user could change under Airlock:

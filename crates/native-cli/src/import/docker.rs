@@ -28,6 +28,7 @@ use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 use verify_core::{ImportPlan, Sha256};
 
+use super::dir_handle::DirHandle;
 use super::{FileTarget, ImportError, ImportSummary, ImportedImage};
 
 /// Docker's default socket.
@@ -67,6 +68,9 @@ pub struct DockerLoad {
     files: u64,
     /// Bytes of the current file still to come, for padding.
     current_size: u64,
+    /// Docker's data root, where it keeps the upload while it reads it, when
+    /// it is on this machine: its free space is checked before each file.
+    root: Option<DirHandle>,
 }
 
 impl DockerLoad {
@@ -78,6 +82,7 @@ impl DockerLoad {
             .enable_all()
             .build()
             .map_err(|e| ImportError::Target(format!("cannot start the I/O runtime: {e}")))?;
+        let root = runtime.block_on(data_root(&socket))?;
         let (body, reply) = runtime.block_on(start_load(&socket))?;
         Ok(Self {
             runtime,
@@ -87,6 +92,7 @@ impl DockerLoad {
             sent: HashMap::new(),
             files: 0,
             current_size: 0,
+            root,
         })
     }
 
@@ -171,6 +177,22 @@ async fn connect(socket: &std::path::Path) -> Result<Sender, String> {
     Ok(sender)
 }
 
+/// Docker's `DockerRootDir`, opened if this machine can see it (a daemon
+/// in another mount namespace or a VM has its own, which is not checked).
+async fn data_root(socket: &std::path::Path) -> Result<Option<DirHandle>, ImportError> {
+    let (status, body) = get(socket, "/info")
+        .await
+        .map_err(|e| docker_error(socket, &e))?;
+    if status != StatusCode::OK {
+        return Ok(None);
+    }
+    let info: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    Ok(info
+        .get("DockerRootDir")
+        .and_then(|d| d.as_str())
+        .and_then(|d| DirHandle::open(std::path::Path::new(d)).ok()))
+}
+
 async fn start_load(
     socket: &std::path::Path,
 ) -> Result<(channel::Sender<Bytes, std::io::Error>, JoinHandle<Reply>), ImportError> {
@@ -240,6 +262,9 @@ fn padding(size: u64) -> Bytes {
 
 impl FileTarget for DockerLoad {
     fn begin_file(&mut self, _path: &str, size: u64) -> Result<(), ImportError> {
+        if let Some(root) = &self.root {
+            root.ensure_room(size)?;
+        }
         self.files += 1;
         self.current_size = size;
         let header = tar_header(&format!("airlock/{}", self.files), size)?;
@@ -293,15 +318,19 @@ impl FileTarget for DockerLoad {
         self.body = None;
         self.finish_reply()?;
 
+        // Docker has loaded and tagged everything by now: a failure from
+        // here on says so.
+        let loaded: Vec<String> = plan.images.iter().flat_map(|i| i.names.clone()).collect();
         let mut images = Vec::new();
         for image in &plan.images {
             let expected = image.config.digest_string();
             for name in &image.names {
-                let id = self.image_id(name)?;
+                let id = self.image_id(name).map_err(|e| e.after(&loaded))?;
                 if id != expected {
                     return Err(ImportError::Target(format!(
                         "after the load Docker's {name} is image {id}, not {expected}"
-                    )));
+                    ))
+                    .after(&loaded));
                 }
             }
             images.push(ImportedImage {

@@ -89,9 +89,34 @@ pub enum ImportError {
     Containerd(#[from] containerd::ContainerdError),
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
+    /// The import failed after part of it became visible.
+    #[error("{source} (already imported before it failed: {})", tagged.join(", "))]
+    Partial {
+        tagged: Vec<String>,
+        #[source]
+        source: Box<ImportError>,
+    },
 }
 
 impl ImportError {
+    /// Whether the target is as it was before the import began (every
+    /// failure but one after images became visible).
+    pub fn left_target_unchanged(&self) -> bool {
+        !matches!(self, Self::Partial { .. })
+    }
+
+    /// `self`, marked as having happened after `tagged` were made visible.
+    pub fn after(self, tagged: &[String]) -> Self {
+        if tagged.is_empty() {
+            self
+        } else {
+            Self::Partial {
+                tagged: tagged.to_vec(),
+                source: Box::new(self),
+            }
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),

@@ -21,11 +21,6 @@ use verify_core::Sha256;
 use super::ImportError;
 use super::dir_handle::DirHandle;
 
-/// Space left free on the staging filesystem: 1 GiB, or a twentieth of a
-/// smaller filesystem.
-const RESERVE_MAX: u64 = 1 << 30;
-const RESERVE_SHARE: u64 = 20;
-
 /// Files staged so far, by digest.
 pub struct Staging {
     parent: DirHandle,
@@ -59,7 +54,7 @@ impl Staging {
 
     /// Starts a file of `size` bytes, if the filesystem has room for it.
     pub fn begin(&mut self, size: u64) -> Result<(), ImportError> {
-        ensure_room(&self.dir, size)?;
+        self.dir.ensure_room(size)?;
         let name = format!("partial-{}", self.next);
         self.next += 1;
         let file = self
@@ -119,21 +114,6 @@ impl Drop for Staging {
         // std's remove_dir_all does not follow links inside.
         let _ = std::fs::remove_dir_all(self.parent.join(&self.name));
     }
-}
-
-/// Fails when writing `size` more bytes would leave less than the reserve.
-pub fn ensure_room(dir: &DirHandle, size: u64) -> Result<(), ImportError> {
-    let (free, total) = dir.space().map_err(|e| ImportError::io(dir.path(), e))?;
-    let reserve = RESERVE_MAX.min(total / RESERVE_SHARE);
-    if free.saturating_sub(reserve) < size {
-        return Err(ImportError::NoSpace {
-            path: dir.path().to_owned(),
-            needed: size,
-            free,
-            reserve,
-        });
-    }
-    Ok(())
 }
 
 /// Removes stagings named `PREFIX<pid>-…` left by this user's runs that

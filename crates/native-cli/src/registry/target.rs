@@ -202,17 +202,21 @@ impl FileTarget for RegistryTarget {
             manifests.push(bytes);
         }
         let mut imported = Vec::new();
+        let mut tagged: Vec<String> = Vec::new();
         for ((image, targets), bytes) in pushes.iter().zip(&manifests) {
             let blob = &image.manifest.blob;
             let digest = blob.digest_string();
             for target in targets {
-                self.client.put_manifest(
-                    &target.repository,
-                    &target.tag,
-                    &blob.media_type,
-                    bytes,
-                    &digest,
-                )?;
+                self.client
+                    .put_manifest(
+                        &target.repository,
+                        &target.tag,
+                        &blob.media_type,
+                        bytes,
+                        &digest,
+                    )
+                    .map_err(|e| ImportError::from(e).after(&tagged))?;
+                tagged.push(target.reference(&self.destination));
             }
             imported.push(ImportedImage {
                 names: targets

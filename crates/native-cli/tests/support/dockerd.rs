@@ -10,10 +10,22 @@ pub struct Dockerd {
     child: Child,
     pub dir: PathBuf,
     pub socket: PathBuf,
+    /// The data root is a tmpfs of its own, unmounted when dropped.
+    small: bool,
 }
 
 impl Dockerd {
     pub fn start(name: &str) -> Self {
+        Self::start_with(name, None)
+    }
+
+    /// A daemon whose data root is a tmpfs of `size` (`mount -o size=`):
+    /// a disk that fills. The tests run as root.
+    pub fn start_small(name: &str, size: &str) -> Self {
+        Self::start_with(name, Some(size))
+    }
+
+    fn start_with(name: &str, data_size: Option<&str>) -> Self {
         assert!(
             Path::new("/usr/sbin/dockerd").is_file(),
             "dockerd is not installed; `cargo xtask test` installs it (apt: docker.io)"
@@ -23,6 +35,16 @@ impl Dockerd {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("daemon dir");
         let socket = dir.join("docker.sock");
+        if let Some(size) = data_size {
+            let data = dir.join("data");
+            std::fs::create_dir(&data).expect("data root");
+            let mounted = Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(&data)
+                .status()
+                .expect("mount runs");
+            assert!(mounted.success(), "cannot mount a tmpfs data root");
+        }
         let log = std::fs::File::create(dir.join("dockerd.log")).expect("log file");
         let child = Command::new("/usr/sbin/dockerd")
             .args(["--iptables=false", "--ip6tables=false", "--bridge=none"])
@@ -38,7 +60,12 @@ impl Dockerd {
             .stderr(log)
             .spawn()
             .expect("dockerd starts");
-        let daemon = Self { child, dir, socket };
+        let daemon = Self {
+            child,
+            dir,
+            socket,
+            small: data_size.is_some(),
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         while !daemon.docker(&["version"]).status.success() {
             assert!(
@@ -88,5 +115,12 @@ impl Dockerd {
 impl Drop for Dockerd {
     fn drop(&mut self) {
         super::stop_daemon(&mut self.child, Duration::from_secs(20), &self.dir);
+        if self.small {
+            let _ = Command::new("umount")
+                .arg("-l")
+                .arg(self.dir.join("data"))
+                .status();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }

@@ -1098,6 +1098,19 @@ pub fn case_negative_size() -> Vec<u8> {
 /// Every case cheap enough to hand to real importers, by name. Left out:
 /// G (10^6 index paths), I (8 KiB names) and Q (8.5 GiB of zeros), which
 /// test the verifier's limits, not what an importer would load.
+/// Two images, the second tagged with a name Docker's reference grammar
+/// refuses (an upper-case path component). `docker load` tags the first,
+/// then fails on the second: half a bundle imported.
+pub fn case_bad_name() -> Vec<u8> {
+    let mut bundle = Bundle::open(&good("podman-docker-archive-multi.tar"));
+    let mut manifest = bundle.json("manifest.json");
+    let entries = manifest.as_array_mut().expect("manifest.json is a list");
+    entries[0]["RepoTags"] = json!(["demo/app:1.0"]);
+    entries[1]["RepoTags"] = json!(["demo/zz/Bad:1"]);
+    bundle.put("manifest.json", to_json(&manifest));
+    bundle.tar()
+}
+
 pub fn all() -> Vec<(&'static str, Vec<u8>)> {
     vec![
         ("A", case_a()),
@@ -1138,5 +1151,6 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
         ("two-long-names", case_two_long_names()),
         ("old-gnu-sparse", case_old_gnu_sparse()),
         ("negative-size", case_negative_size()),
+        ("bad-name", case_bad_name()),
     ]
 }

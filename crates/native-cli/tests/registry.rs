@@ -337,14 +337,21 @@ fn a_push_killed_half_way_leaves_no_tag_and_the_next_one_completes() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let killed = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("push-staging")
-        .join(format!("airlock-push-{}", child.id()));
+    // Staging is `airlock-push-PID-RANDOM`.
+    let prefix = format!("airlock-push-{}-", child.id());
     child.kill().expect("kill airlock");
     let _ = child.wait();
     let (status, _, _) = registry.get("/v2/k/airlock/big/manifests/1g", MANIFEST_TYPES);
     assert_eq!(status, 404, "a killed push left a tag");
-    assert!(killed.is_dir(), "the killed push's staging is there");
+    let staged: Vec<_> =
+        std::fs::read_dir(Path::new(env!("CARGO_TARGET_TMPDIR")).join("push-staging"))
+            .expect("staging parent")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .map(|e| e.path())
+            .collect();
+    assert_eq!(staged.len(), 1, "the killed push's staging is there");
+    let killed = &staged[0];
 
     let out = push(&registry, &bundle, "k", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

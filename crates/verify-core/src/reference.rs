@@ -45,6 +45,21 @@ pub enum InvalidReference {
     /// 64 hex digits alone read as an image ID, which Docker refuses as a name.
     #[error("64 hexadecimal digits are an image ID, not a name")]
     ImageId,
+    /// A `RepoTags` entry without a tag, or with a digest: `docker load`
+    /// refuses it ("invalid tag") after tagging the images before it.
+    #[error("a RepoTags entry needs a tag (`name:tag`) and no digest")]
+    NotTagged,
+}
+
+/// Like [`normalize`], for a docker-archive's `RepoTags`: Docker's loader
+/// also requires each to name a tag, and no digest.
+pub fn normalize_tagged(reference: &str) -> Result<String, InvalidReference> {
+    let normalized = normalize(reference)?;
+    let tail = reference.rsplit('/').next().unwrap_or(reference);
+    if reference.contains('@') || !tail.contains(':') {
+        return Err(InvalidReference::NotTagged);
+    }
+    Ok(normalized)
 }
 
 /// Normalizes a reference like Docker's `ParseNormalizedNamed` + default tag:
@@ -240,7 +255,7 @@ fn is_lower_hex(b: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{InvalidReference, normalize};
+    use super::{InvalidReference, normalize, normalize_tagged};
 
     #[test]
     fn docker_rules() {
@@ -326,5 +341,17 @@ mod tests {
             Err(InvalidReference::Tag("t".repeat(129)))
         );
         assert_eq!(normalize(&"0a".repeat(32)), Err(InvalidReference::ImageId));
+        let digest = format!("b@sha256:{}", "ab".repeat(32));
+        for untagged in ["app", "reg.example:5000/app", digest.as_str()] {
+            assert_eq!(
+                normalize_tagged(untagged),
+                Err(InvalidReference::NotTagged),
+                "{untagged}"
+            );
+        }
+        assert_eq!(
+            normalize_tagged("reg.example:5000/app:1").as_deref(),
+            Ok("reg.example:5000/app:1")
+        );
     }
 }

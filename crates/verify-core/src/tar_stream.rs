@@ -813,9 +813,13 @@ fn ambiguous_name(block: &[u8; BLOCK], pending: &Pending) -> Option<&'static str
         // then reads the prefix field as part of the name.
         // Go's parser: base-256 when the high bit is set, else octal digits
         // with spaces and NULs allowed only around them.
-        let numeric = |field: &[u8]| {
-            if field.first().is_none_or(|&b| b == 0 || b & 0x80 != 0) {
+        let is_number = |field: &[u8]| {
+            if field.first().is_none_or(|&b| b == 0) {
                 return true;
+            }
+            // Base-256 must also fit in 64 bits, or Go's parse fails too.
+            if field.first().is_some_and(|&b| b & 0x80 != 0) {
+                return numeric::parse_numeric(field).is_some();
             }
             let is_pad = |b: &u8| *b == b' ' || *b == 0;
             let start = field.iter().position(|b| !is_pad(b)).unwrap_or(field.len());
@@ -825,7 +829,7 @@ fn ambiguous_name(block: &[u8; BLOCK], pending: &Pending) -> Option<&'static str
                 .map_or(start, |e| e + 1);
             field[start..end].iter().all(|b| (b'0'..=b'7').contains(b))
         };
-        if !numeric(&block[345..357]) || !numeric(&block[357..369]) {
+        if !is_number(&block[345..357]) || !is_number(&block[357..369]) {
             return Some(
                 "a GNU header's access/change time fields are not numbers; Go then reads them as a name prefix",
             );

@@ -224,6 +224,13 @@ fn d4_gnu_time_field_with_inner_spaces() {
     assert_fails_with(&r, FindingKind::TarHeaderInvalid, "D4");
 }
 
+/// D5: a base-256 time too large for 64 bits is not a number to Go either.
+#[test]
+fn d5_gnu_time_field_base_256_overflow() {
+    let r = verify(&case_d5());
+    assert_fails_with(&r, FindingKind::TarHeaderInvalid, "D5");
+}
+
 /// E: Go's `encoding/json` matches object keys without regard to case and
 /// lets the last match win; serde matches exactly and ignores the rest. A
 /// manifest.json entry with both `Config` and `config` (plus `repotags`) is

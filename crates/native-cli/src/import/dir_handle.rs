@@ -56,6 +56,14 @@ impl DirHandle {
         self.path.join(name)
     }
 
+    /// A second handle on the same directory.
+    pub fn try_clone(&self) -> io::Result<Self> {
+        Ok(Self {
+            fd: self.fd.try_clone()?,
+            path: self.path.clone(),
+        })
+    }
+
     /// Opens the directory `name` inside, refusing a symbolic link.
     pub fn open_dir(&self, name: &str) -> io::Result<Self> {
         let fd = rustix::fs::openat(
@@ -207,8 +215,21 @@ impl DirHandle {
 
     /// Refuses a directory that another user could change under Airlock:
     /// owned by someone other than this user or root, or writable by group
-    /// or others without the sticky bit.
+    /// or others without the sticky bit. For a directory Airlock only makes
+    /// new, randomly named entries in (where staging goes).
     pub fn ensure_private(&self) -> Result<(), ImportError> {
+        self.ensure_owned(true)
+    }
+
+    /// Like [`DirHandle::ensure_private`], with no sticky exception: for a
+    /// directory whose fixed names (`index.json`, `blobs/sha256/HEX`)
+    /// Airlock reads and trusts, where another user's planted entry would be
+    /// taken as Airlock's own.
+    pub fn ensure_exclusive(&self) -> Result<(), ImportError> {
+        self.ensure_owned(false)
+    }
+
+    fn ensure_owned(&self, sticky_allowed: bool) -> Result<(), ImportError> {
         let stat =
             rustix::fs::fstat(&self.fd).map_err(|e| ImportError::io(&self.path, e.into()))?;
         let me = rustix::process::geteuid().as_raw();
@@ -217,7 +238,9 @@ impl DirHandle {
                 "it belongs to uid {}, not to the user running Airlock (uid {me}) or root",
                 stat.st_uid
             ))
-        } else if stat.st_mode & SHARED_WRITE != 0 && stat.st_mode & STICKY == 0 {
+        } else if stat.st_mode & SHARED_WRITE != 0
+            && (stat.st_mode & STICKY == 0 || !sticky_allowed)
+        {
             Some(format!(
                 "other users may write to it (mode {:o}); `chmod go-w` it or choose another",
                 stat.st_mode & 0o7777
@@ -342,6 +365,7 @@ mod tests {
         }
         set(0o1777);
         assert!(dir.ensure_private().is_ok());
+        assert!(dir.ensure_exclusive().is_err());
         set(0o755);
         let _ = std::fs::remove_dir_all(dir.path());
     }

@@ -82,7 +82,12 @@ impl OciLayout {
                 )));
             }
         }
-        let staging = Staging::create(parent_path, &format!(".{name}.airlock-staging-"))?;
+        let staging = Staging::create(
+            parent
+                .try_clone()
+                .map_err(|e| ImportError::io(parent_path, e))?,
+            &format!(".{name}.airlock-staging-"),
+        )?;
         Ok(Self {
             dir,
             parent,
@@ -168,11 +173,11 @@ impl OciLayout {
 }
 
 /// The layout directory `name` in `parent`, if it exists: never a link
-/// planted there, and only one no other user can write.
+/// planted there, and only one no other user can write (sticky or not).
 fn open_existing(parent: &DirHandle, name: &str) -> Result<Option<DirHandle>, ImportError> {
     match parent.open_dir(name) {
         Ok(dir) => {
-            dir.ensure_private()?;
+            dir.ensure_exclusive()?;
             Ok(Some(dir))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -186,7 +191,7 @@ fn private_dir(parent: &DirHandle, name: &str) -> Result<DirHandle, ImportError>
     let dir = parent
         .create_dir(name, DIR_MODE)
         .map_err(|e| ImportError::io(parent.join(name), e))?;
-    dir.ensure_private()?;
+    dir.ensure_exclusive()?;
     Ok(dir)
 }
 

@@ -35,8 +35,7 @@ impl Staging {
     /// Makes `PREFIX<pid>-<random>` in `parent`, after checking that no
     /// other user can write to `parent` (unless it is sticky) and removing
     /// this user's abandoned stagings with the same prefix.
-    pub fn create(parent: &Path, prefix: &str) -> Result<Self, ImportError> {
-        let parent = DirHandle::open(parent).map_err(|e| ImportError::io(parent, e))?;
+    pub fn create(parent: DirHandle, prefix: &str) -> Result<Self, ImportError> {
         parent.ensure_private()?;
         remove_abandoned(&parent, prefix);
         let (dir, name) = parent

@@ -10,6 +10,7 @@ use std::fs::File;
 use std::path::Path;
 use std::time::Duration;
 
+use ureq::ResponseExt;
 use ureq::config::RedirectAuthHeaders;
 use ureq::http::Response;
 use ureq::{Agent, Body, SendBody};
@@ -215,8 +216,10 @@ impl Client {
             let mut response = build(&self.agent, url, authorization.as_deref())
                 .map_err(|e| RegistryError::from_transport(&reaching, e))?;
             // Another host's refusal is not ours to answer with credentials;
-            // the caller names it as an unexpected status.
-            if !ours {
+            // the caller names it as an unexpected status. That includes a
+            // host a redirect led to: its challenge could name any realm.
+            let answered_by = Origin::of_https(&response.get_uri().to_string());
+            if !ours || answered_by.as_ref() != Some(&self.origin) {
                 return Ok(response);
             }
             match response.status().as_u16() {

@@ -16,6 +16,7 @@ use super::auth::Credentials;
 use super::client::{Client, Upload};
 use super::naming::{Destination, PushTarget, TagMap, target_for};
 use super::tls::TlsRoots;
+use crate::import::dir_handle::DirHandle;
 use crate::import::staging::Staging;
 use crate::import::{FileTarget, ImportError, ImportSummary, ImportedImage};
 
@@ -56,7 +57,9 @@ impl RegistryTarget {
         let mut client = Client::new(&options.destination.host, &roots, options.credentials)?;
         client.ping()?;
         // A killed push leaves its staging behind; the next one clears it.
-        let staging = Staging::create(&options.staging_parent, "airlock-push-")?;
+        let parent = DirHandle::open(&options.staging_parent)
+            .map_err(|e| ImportError::io(&options.staging_parent, e))?;
+        let staging = Staging::create(parent, "airlock-push-")?;
         Ok(Self {
             staging,
             client,

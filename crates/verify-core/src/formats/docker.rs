@@ -105,7 +105,7 @@ impl<'a> Resolver<'a> {
 
         let mut names = BTreeSet::new();
         for tag in entry.repo_tags.iter().flatten() {
-            match reference::normalize(tag) {
+            match reference::normalize_tagged(tag) {
                 Ok(n) => {
                     names.insert(n);
                 }

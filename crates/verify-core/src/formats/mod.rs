@@ -177,10 +177,11 @@ fn merge(oci: Vec<Described>, docker: &[Described]) -> Vec<ImageReport> {
 
 /// Whether a file at `path` (normalized) can be part of an image, by the
 /// names the tools that write bundles give them: `blobs/ALG/ENCODED` (OCI),
-/// and for docker-archives a top-level `NAME.json` config, `NAME.tar` layer
-/// (skopeo, podman) or `DIR/layer.tar` (docker). Anything else is never
-/// referenced by a real bundle, so importers need not receive it: a bundle
-/// of junk files then fills no disk before its verdict.
+/// and for docker-archives a top-level `NAME.json` config, a `NAME.tar`,
+/// `.tar.gz`, `.tgz` or `.tar.zst` layer (skopeo, podman, crane, jib), an
+/// `ALG:HEX` blob (go-containerregistry) or `DIR/layer.tar` (docker).
+/// Anything else is never referenced by a real bundle, so importers need not
+/// receive it: a bundle of junk files then fills no disk before its verdict.
 pub(crate) fn may_be_image_part(path: &str) -> bool {
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
@@ -195,8 +196,15 @@ pub(crate) fn may_be_image_part(path: &str) -> bool {
                     .all(|b| b.is_ascii_alphanumeric() || b"=_-".contains(&b))
         }
         [name] => {
+            const LAYER_ENDINGS: [&str; 4] = [".tar", ".tar.gz", ".tgz", ".tar.zst"];
             (name.ends_with(".json") && !matches!(*name, "manifest.json" | "index.json"))
-                || name.ends_with(".tar")
+                || LAYER_ENDINGS.iter().any(|end| name.ends_with(end))
+                || name.split_once(':').is_some_and(|(algorithm, hex)| {
+                    !algorithm.is_empty()
+                        && algorithm.bytes().all(|b| b.is_ascii_alphanumeric())
+                        && !hex.is_empty()
+                        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+                })
         }
         [_, "layer.tar"] => true,
         _ => false,

@@ -767,6 +767,28 @@ pub fn case_d4() -> Vec<u8> {
     b.into_inner().expect("in-memory tar")
 }
 
+/// D5: a GNU header whose access time is a plain octal number and whose
+/// change time is a base-256 number too large for 64 bits. Go's parser
+/// fails on the second, reads the header as ustar and the access-time bytes
+/// (`7`) as a name prefix: the entry is `7/manifest.json` to docker.
+pub fn case_d5() -> Vec<u8> {
+    let mut bundle = Bundle::open(&good("docker-save-legacy.tar"));
+    let manifest = bundle.data("manifest.json").to_vec();
+    bundle.remove("manifest.json");
+    let mut b = tar::Builder::new(Vec::new());
+    for m in &bundle.members {
+        b.append(&m.header, m.data.as_slice())
+            .expect("in-memory tar");
+    }
+    let mut overflow = [0xffu8; 12];
+    overflow[0] = 0x80;
+    let header = RawHeader::gnu(b"manifest.json", manifest.len() as u64, b'0')
+        .set(345, b"7\0")
+        .set(357, &overflow);
+    append_raw(&mut b, header, &manifest);
+    b.into_inner().expect("in-memory tar")
+}
+
 /// J: a good OCI archive followed by `junk` empty files.
 pub fn case_j(junk: usize) -> Vec<u8> {
     let mut b = extend(&good("podman-oci-archive.tar"));

@@ -297,3 +297,20 @@ fn bench_load_containerd() {
         }),
     );
 }
+
+/// A bundle larger than the disk containerd keeps its content on: the load
+/// stops before the file that would not fit, saying so, and containerd is
+/// left as it was.
+#[test]
+fn a_bundle_that_would_fill_the_content_store_is_stopped() {
+    let daemon = Containerd::start_small("ctrd-full", "4m");
+    let bundle = support::corpus().join("good/skopeo-docker-archive.tar");
+    let out = load(&daemon, "full", &bundle, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not enough free space"), "{stderr}");
+    assert!(
+        daemon.images("full").is_empty(),
+        "the stopped load tagged something"
+    );
+}

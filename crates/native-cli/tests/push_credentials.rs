@@ -300,3 +300,41 @@ fn a_token_service_handing_out_fresh_tokens_gets_one_reauthentication_per_reques
         "{message}"
     );
 }
+
+/// Attack: the registry redirects a blob's HEAD to "storage", which answers
+/// 401 with a Bearer challenge naming its own token service. A challenge
+/// from a host a redirect led to is not the registry's: the password must
+/// not go to the realm it names.
+#[test]
+fn a_challenge_from_a_redirected_host_is_never_answered_with_the_password() {
+    let dir = support::scratch("push-credentials-redirected-challenge");
+    let tls = tls_config(&dir);
+    let thief = Server::https("127.0.0.2", &tls, token_service(usize::MAX));
+    let realm = format!("{}/token", thief.url());
+    let storage = Server::https("127.0.0.2", &tls, move |_seen: &Seen| {
+        Reply::status(401).header(
+            "WWW-Authenticate",
+            &format!(r#"Bearer realm="{realm}",service="{SERVICE}""#),
+        )
+    });
+    let registry = Server::https(
+        "127.0.0.1",
+        &tls,
+        registry_with_storage_at(
+            Asks::Basic {
+                expected: basic(USER, PASSWORD),
+            },
+            storage.url(),
+        ),
+    );
+
+    let out = push(&dir, &registry);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // The attack was made: storage was asked and answered with its challenge.
+    assert!(methods(&storage.seen()).contains(&"HEAD"));
+    assert!(
+        thief.seen().is_empty(),
+        "the password went to the realm a redirected host named: {:#?}",
+        thief.seen()
+    );
+}

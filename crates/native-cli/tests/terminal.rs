@@ -213,6 +213,16 @@ fn check_shows_hostile_names_escaped_on_a_backslashed_line() {
         line.trim_end().ends_with(&format!("evil{SHOWN}.tar")),
         "{line}"
     );
+    // What `hash` escaped, `check` reads back to the same file.
+    std::fs::write(dir.join("OURS"), line.as_bytes()).expect("write sums");
+    let out = run_in(&dir, AIRLOCK, &["check", "OURS"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_inert("check of hash's output", &out);
 }
 
 /// For plain names, and for the backslash, newline and CR that GNU

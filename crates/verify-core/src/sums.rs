@@ -412,10 +412,32 @@ fn unescape(name: &str) -> Option<String> {
             '\\' => out.push('\\'),
             'n' => out.push('\n'),
             'r' => out.push('\r'),
+            // What `airlock hash` writes for other controls, so that its
+            // own output reads back.
+            't' => out.push('\t'),
+            'u' => out.push(unicode_escape(&mut chars)?),
             _ => return None,
         }
     }
     Some(out)
+}
+
+/// The rest of a `\u{HEX}` escape (after the `u`).
+fn unicode_escape(chars: &mut std::str::Chars<'_>) -> Option<char> {
+    if chars.next()? != '{' {
+        return None;
+    }
+    let mut hex = String::new();
+    for c in chars.by_ref() {
+        if c == '}' {
+            return u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
+        }
+        if hex.len() == 6 {
+            return None;
+        }
+        hex.push(c);
+    }
+    None
 }
 
 fn digest_error(problem: HexProblem, line_no: usize, line: &str) -> SumsError {
@@ -871,12 +893,25 @@ mod tests {
 
     #[test]
     fn gnu_bad_escapes_are_errors() {
-        for name in ["a\\tb", "trailing\\"] {
+        for name in ["a\\xb", "a\\u{1b", "trailing\\"] {
             let text = format!("# c\n\\{HEX_A}  {name}\n");
             assert!(
                 matches!(parse_str(&text), Err(SumsError::BadEscape { line: 2, .. })),
                 "{name}"
             );
+        }
+    }
+
+    #[test]
+    fn airlock_hash_escapes_read_back() {
+        let text = format!("\\{HEX_A}  a\\tb\\u{{1b}}[2Kc\\u{{202e}}\\\\d\n");
+        assert_eq!(
+            parse_ok(text.as_bytes()),
+            vec![sum(HEX_A, Some("a\tb\u{1b}[2Kc\u{202e}\\d"))]
+        );
+        for bad in ["\\u1b", "\\u{}", "\\u{110000}", "\\u{1234567}", "\\u{1b"] {
+            let text = format!("\\{HEX_A}  a{bad}\n");
+            assert!(parse(text.as_bytes()).is_err(), "{bad}");
         }
     }
 

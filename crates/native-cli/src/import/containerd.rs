@@ -42,6 +42,7 @@ use verify_core::{BlobRef, Digest, ImportPlan, PlannedImage, Sha256};
 use self::content::{Ingest, Stored};
 pub use self::session::ContainerdError;
 use self::session::{Session, rfc3339, rpc};
+use super::dir_handle::DirHandle;
 use super::{FileTarget, ImportError, ImportSummary, ImportedImage};
 
 /// Where `ctr` and containerd look when nothing else is said.
@@ -65,6 +66,9 @@ pub struct Containerd {
     files: u64,
     current: Option<Current>,
     stored: HashMap<Sha256, Stored>,
+    /// The content store's directory, when it is on this machine: its free
+    /// space is checked before each file is sent.
+    content_root: Option<DirHandle>,
 }
 
 /// The file being read.
@@ -102,6 +106,9 @@ impl Containerd {
             Some(name) => name,
             None => session.default_snapshotter(&namespace)?,
         };
+        let content_root = session
+            .content_root()?
+            .and_then(|root| DirHandle::open(&root).ok());
         session.create_lease()?;
         Ok(Self {
             session,
@@ -111,6 +118,7 @@ impl Containerd {
             files: 0,
             current: None,
             stored: HashMap::new(),
+            content_root,
         })
     }
 
@@ -229,6 +237,9 @@ impl FileTarget for Containerd {
                 self.current = Some(Current::AlreadyThere(digest));
                 return Ok(());
             }
+        }
+        if let Some(root) = &self.content_root {
+            root.ensure_room(size)?;
         }
         let reference = self.next_ref();
         self.current = Some(Current::Uploading(Ingest::start(

@@ -10,11 +10,23 @@ pub struct Containerd {
     child: Child,
     pub dir: PathBuf,
     pub socket: PathBuf,
+    /// The root is a tmpfs of its own, unmounted when dropped.
+    small: bool,
 }
 
 impl Containerd {
     /// Starts containerd in a fresh scratch directory called `name`.
     pub fn start(name: &str) -> Self {
+        Self::start_with(name, None)
+    }
+
+    /// A containerd whose root (and so its content store) is a tmpfs of
+    /// `size`: a disk that fills. The tests run as root.
+    pub fn start_small(name: &str, size: &str) -> Self {
+        Self::start_with(name, Some(size))
+    }
+
+    fn start_with(name: &str, root_size: Option<&str>) -> Self {
         let installed = Command::new("containerd")
             .arg("--version")
             .output()
@@ -26,6 +38,16 @@ impl Containerd {
         );
         let dir = super::scratch(name);
         let socket = dir.join("ctrd.sock");
+        if let Some(size) = root_size {
+            let root = dir.join("root");
+            std::fs::create_dir(&root).expect("root");
+            let mounted = Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(&root)
+                .status()
+                .expect("mount runs");
+            assert!(mounted.success(), "cannot mount a tmpfs root");
+        }
         let config = dir.join("ctrd.toml");
         std::fs::write(
             &config,
@@ -57,7 +79,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
             .stderr(log)
             .spawn()
             .expect("start containerd");
-        let daemon = Self { child, dir, socket };
+        let daemon = Self {
+            child,
+            dir,
+            socket,
+            small: root_size.is_some(),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while !daemon.ctr_status("default", &["version"]) {
             assert!(
@@ -139,5 +166,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 impl Drop for Containerd {
     fn drop(&mut self) {
         super::stop_daemon(&mut self.child, Duration::from_secs(10), &self.dir);
+        if self.small {
+            let _ = Command::new("umount")
+                .arg("-l")
+                .arg(self.dir.join("root"))
+                .status();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }

@@ -10,6 +10,8 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use containerd_client::services::v1::PluginsRequest;
+use containerd_client::services::v1::introspection_client::IntrospectionClient;
 use containerd_client::services::v1::leases_client::LeasesClient;
 use containerd_client::services::v1::namespaces_client::NamespacesClient;
 use containerd_client::services::v1::{
@@ -95,6 +97,24 @@ impl Session {
 
     pub fn channel(&self) -> Channel {
         self.channel.clone()
+    }
+
+    /// Where containerd's content store keeps blobs, as its content plugin
+    /// exports it (`root`); `None` if containerd does not say.
+    pub fn content_root(&self) -> Result<Option<PathBuf>, ContainerdError> {
+        let mut introspection = IntrospectionClient::new(self.channel());
+        let request = Request::new(PluginsRequest {
+            filters: vec!["type==io.containerd.content.v1".to_owned()],
+        });
+        let plugins = self
+            .block_on(introspection.plugins(request))
+            .map_err(rpc("list its plugins".to_owned()))?
+            .into_inner()
+            .plugins;
+        Ok(plugins
+            .iter()
+            .find_map(|p| p.exports.get("root"))
+            .map(PathBuf::from))
     }
 
     /// A request carrying the namespace and, once there is one, the lease.

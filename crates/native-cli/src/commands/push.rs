@@ -3,6 +3,8 @@
 
 use std::io::BufRead;
 
+use super::importing::import_into;
+use super::source::options_for;
 use crate::cli::PushArgs;
 use crate::error::CliError;
 use crate::import::ImportError;
@@ -15,7 +17,7 @@ use crate::registry::target::{PushOptions, RegistryTarget};
 const PASSWORD_ENV: &str = "AIRLOCK_REGISTRY_PASSWORD";
 
 pub fn run(args: &PushArgs) -> Result<bool, CliError> {
-    let (options, recorded) = crate::options_for(&args.source)?;
+    let (options, recorded) = options_for(&args.source)?;
     let push = PushOptions {
         destination: Destination::parse(&args.registry).map_err(usage)?,
         tag_map: TagMap::parse(&args.tag_map).map_err(usage)?,
@@ -26,7 +28,7 @@ pub fn run(args: &PushArgs) -> Result<bool, CliError> {
     let result = RegistryTarget::open(push)
         .map_err(CliError::from)
         .and_then(|mut target| {
-            crate::import_into(&args.source, args.json, options, recorded, &mut target)
+            import_into(&args.source, args.json, options, recorded, &mut target)
         });
     // A registry's own refusal reads better without `load`'s wording.
     match result {

@@ -1,0 +1,27 @@
+//! `airlock load`: the target the arguments name, then the single read
+//! that verifies and imports.
+
+use super::importing::import_into;
+use super::source::options_for;
+use crate::cli::{LoadArgs, TargetSpec};
+use crate::error::CliError;
+use crate::import::FileTarget;
+use crate::import::containerd::{Containerd, ContainerdOptions};
+use crate::import::docker::{self, DockerLoad};
+use crate::import::oci_layout::OciLayout;
+
+pub fn run(args: &LoadArgs) -> Result<bool, CliError> {
+    let (options, recorded) = options_for(&args.source)?;
+    let mut target: Box<dyn FileTarget> = match &args.to {
+        TargetSpec::OciLayout(dir) => Box::new(OciLayout::open(dir)?),
+        TargetSpec::Containerd => Box::new(Containerd::open(&ContainerdOptions {
+            address: args.address.clone(),
+            namespace: args.namespace.clone(),
+            snapshotter: args.snapshotter.clone(),
+        })?),
+        TargetSpec::Docker => Box::new(DockerLoad::open(docker::socket_path(
+            args.docker_host.as_deref(),
+        )?)?),
+    };
+    import_into(&args.source, args.json, options, recorded, target.as_mut())
+}

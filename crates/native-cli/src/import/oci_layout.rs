@@ -17,11 +17,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use verify_core::{BlobRef, ImportPlan, PlannedImage, Sha256};
+use verify_core::{BlobRef, ImportPlan, PlannedImage};
 
 use super::dir_handle::DirHandle;
-use super::staging::Staging;
-use super::{FileTarget, ImportError, ImportSummary, ImportedImage};
+use super::staging::{Staged, Staging};
+use super::{ImportError, ImportSummary, ImportedImage};
 
 /// Annotation containerd and nerdctl read an image's full name from.
 const NAME_ANNOTATION: &str = "io.containerd.image.name";
@@ -239,20 +239,12 @@ fn write_atomically(dir: &DirHandle, name: &str, bytes: &[u8]) -> Result<(), Imp
     Ok(())
 }
 
-impl FileTarget for OciLayout {
-    fn begin_file(&mut self, _path: &str, size: u64) -> Result<(), ImportError> {
-        self.staging.begin(size)
+impl Staged for OciLayout {
+    fn staging(&mut self) -> &mut Staging {
+        &mut self.staging
     }
 
-    fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {
-        self.staging.data(&bytes)
-    }
-
-    fn end_file(&mut self, sha256: &Sha256) -> Result<(), ImportError> {
-        self.staging.end(sha256)
-    }
-
-    fn commit(&mut self, plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
+    fn commit_staged(&mut self, plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
         let layout = private_dir(&self.parent, &self.name)?;
         // Held until the handle is dropped at the end of the commit.
         layout
@@ -299,9 +291,5 @@ impl FileTarget for OciLayout {
             blobs_written: written,
             blobs_present: present,
         })
-    }
-
-    fn abort(&mut self) {
-        // Dropping the staging removes it; the layout itself was not touched.
     }
 }

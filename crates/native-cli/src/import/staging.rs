@@ -16,10 +16,40 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use verify_core::Sha256;
+use verify_core::{ImportPlan, Sha256};
 
-use super::ImportError;
 use super::dir_handle::DirHandle;
+use super::{FileTarget, ImportError, ImportSummary};
+
+/// A target that keeps the bundle's files in a [`Staging`] while it is read
+/// and does everything else at commit (the OCI layout, the registry). Its
+/// [`FileTarget`] methods are the staging's; an abort has nothing to undo
+/// beyond the staging, which dropping the target removes.
+pub trait Staged: Send {
+    fn staging(&mut self) -> &mut Staging;
+    /// [`FileTarget::commit`], with every file of the bundle staged.
+    fn commit_staged(&mut self, plan: &ImportPlan) -> Result<ImportSummary, ImportError>;
+}
+
+impl<T: Staged> FileTarget for T {
+    fn begin_file(&mut self, _path: &str, size: u64) -> Result<(), ImportError> {
+        self.staging().begin(size)
+    }
+
+    fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {
+        self.staging().data(&bytes)
+    }
+
+    fn end_file(&mut self, sha256: &Sha256) -> Result<(), ImportError> {
+        self.staging().end(sha256)
+    }
+
+    fn commit(&mut self, plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
+        self.commit_staged(plan)
+    }
+
+    fn abort(&mut self) {}
+}
 
 /// Files staged so far, by digest.
 pub struct Staging {

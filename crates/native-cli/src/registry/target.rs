@@ -17,8 +17,8 @@ use super::client::{Client, Upload};
 use super::naming::{Destination, PushTarget, TagMap, target_for};
 use super::tls::TlsRoots;
 use crate::import::dir_handle::DirHandle;
-use crate::import::staging::Staging;
-use crate::import::{FileTarget, ImportError, ImportSummary, ImportedImage};
+use crate::import::staging::{Staged, Staging};
+use crate::import::{ImportError, ImportSummary, ImportedImage};
 
 /// What `airlock push` was asked to do, apart from the bundle.
 pub struct PushOptions {
@@ -166,20 +166,12 @@ impl RegistryTarget {
     }
 }
 
-impl FileTarget for RegistryTarget {
-    fn begin_file(&mut self, _path: &str, size: u64) -> Result<(), ImportError> {
-        self.staging.begin(size)
+impl Staged for RegistryTarget {
+    fn staging(&mut self) -> &mut Staging {
+        &mut self.staging
     }
 
-    fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {
-        self.staging.data(&bytes)
-    }
-
-    fn end_file(&mut self, sha256: &Sha256) -> Result<(), ImportError> {
-        self.staging.end(sha256)
-    }
-
-    fn commit(&mut self, plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
+    fn commit_staged(&mut self, plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
         let pushes = self.targets(plan)?;
         let mut ledger = BlobLedger::default();
         for (image, targets) in &pushes {
@@ -240,9 +232,5 @@ impl FileTarget for RegistryTarget {
             blobs_written: ledger.written,
             blobs_present: ledger.present,
         })
-    }
-
-    fn abort(&mut self) {
-        // Nothing was sent before commit; dropping the staging removes it.
     }
 }

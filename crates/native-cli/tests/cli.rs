@@ -1,15 +1,9 @@
 //! The `airlock` binary against the shared corpus: verdicts, finding kinds,
 //! exit statuses and the sums commands, exactly as a user runs them.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn corpus() -> PathBuf {
-    std::env::var_os("AIRLOCK_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    )
-}
+use test_support::{corpus_dir, rows};
 
 fn airlock(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_airlock"))
@@ -29,15 +23,10 @@ fn json(out: &Output) -> serde_json::Value {
 
 #[test]
 fn every_expected_tsv_row() {
-    let table = std::fs::read_to_string(corpus().join("expected.tsv")).expect("expected.tsv");
     let mut checked = 0;
-    for line in table
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let (file, verdict) = (cols[0], cols[1]);
-        let path = corpus().join(file);
+    for row in rows() {
+        let (file, verdict) = (row.file.as_str(), row.verdict.as_str());
+        let path = row.path();
         let out = airlock(&["verify", "--json", path.to_str().expect("utf-8 path")]);
         let report = json(&out);
         let code = out.status.code();
@@ -62,14 +51,9 @@ fn every_expected_tsv_row() {
             .iter()
             .filter_map(|f| f["kind"].as_str())
             .collect();
-        for want in cols
-            .get(2)
-            .filter(|k| **k != "-")
-            .into_iter()
-            .flat_map(|k| k.split(','))
-        {
+        for want in &row.kinds {
             assert!(
-                kinds.contains(&want.trim()),
+                kinds.contains(&want.as_str()),
                 "{file}: no {want} in {kinds:?}"
             );
         }
@@ -80,14 +64,14 @@ fn every_expected_tsv_row() {
 
 #[test]
 fn human_output_names_images_and_problems() {
-    let good = corpus().join("good/containerd-export.tar");
+    let good = corpus_dir().join("good/containerd-export.tar");
     let out = airlock(&["verify", good.to_str().expect("utf-8")]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("localhost/airlock/app:1.0"), "{text}");
     assert!(text.contains("VERIFIED"), "{text}");
     assert!(text.contains("matches"), "{text}");
 
-    let bad = corpus().join("bad/truncated-mid-layer.tar");
+    let bad = corpus_dir().join("bad/truncated-mid-layer.tar");
     let out = airlock(&["verify", bad.to_str().expect("utf-8")]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("FAILED"), "{text}");
@@ -106,7 +90,7 @@ fn human_output_names_images_and_problems() {
 
 #[test]
 fn recorded_hash_from_flag_and_certutil_files() {
-    let bundle = corpus().join("good/skopeo-docker-archive.tar");
+    let bundle = corpus_dir().join("good/skopeo-docker-archive.tar");
     let b = bundle.to_str().expect("utf-8");
     let zero = "0".repeat(64);
     let out = airlock(&["verify", "--json", "--sha256", &zero, b]);
@@ -116,7 +100,7 @@ fn recorded_hash_from_flag_and_certutil_files() {
     assert_eq!(report["findings"][0]["expected"], zero);
 
     for sums in ["certutil.txt", "certutil-old.txt"] {
-        let sums = corpus().join(format!("good/skopeo-docker-archive.tar.{sums}"));
+        let sums = corpus_dir().join(format!("good/skopeo-docker-archive.tar.{sums}"));
         let out = airlock(&[
             "verify",
             "--json",
@@ -150,7 +134,7 @@ fn recorded_hash_from_flag_and_certutil_files() {
 
 #[test]
 fn hash_and_check_agree_with_sha256sum_files() {
-    let dir = corpus().join("good");
+    let dir = corpus_dir().join("good");
     let file = dir.join("podman-oci-archive.tar");
     let out = airlock(&["hash", file.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(0));

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::containerd::Containerd;
-use support::{airlock, json, rows};
+use support::{airlock, json};
+use test_support::rows_with;
 
 fn load(daemon: &Containerd, namespace: &str, bundle: &Path, extra: &[&str]) -> Output {
     let bundle = bundle.to_str().expect("UTF-8 path");
@@ -56,7 +57,7 @@ fn airlock_leases(daemon: &Containerd, namespace: &str) -> Vec<String> {
 fn every_good_bundle_loads_and_unpacks() {
     let daemon = Containerd::start("ctrd-good");
     let ns = "good";
-    for row in rows("ok") {
+    for row in rows_with("ok") {
         let out = load(&daemon, ns, &row.path(), &[]);
         assert!(
             out.status.success(),
@@ -129,7 +130,7 @@ fn every_good_bundle_loads_and_unpacks() {
 fn refused_bundles_leave_containerd_as_it_was() {
     let daemon = Containerd::start("ctrd-bad");
     let ns = "bad";
-    let good = support::corpus().join("good/skopeo-docker-archive.tar");
+    let good = test_support::corpus_dir().join("good/skopeo-docker-archive.tar");
     let out = load(&daemon, ns, &good, &["--snapshotter", "native"]);
     assert!(
         out.status.success(),
@@ -152,8 +153,8 @@ fn refused_bundles_leave_containerd_as_it_was() {
         l
     };
     let before = listing(&daemon);
-    let mut bad = rows("fail");
-    bad.extend(rows("*"));
+    let mut bad = rows_with("fail");
+    bad.extend(rows_with("*"));
     assert!(bad.len() > 10);
     for row in bad {
         let out = load(&daemon, ns, &row.path(), &["--snapshotter", "native"]);
@@ -181,7 +182,7 @@ fn refused_bundles_leave_containerd_as_it_was() {
 fn a_killed_import_tags_nothing_and_a_rerun_completes() {
     let daemon = Containerd::start("ctrd-kill");
     let ns = "kill";
-    let bundle = support::corpus().join("good/skopeo-docker-archive.tar");
+    let bundle = test_support::corpus_dir().join("good/skopeo-docker-archive.tar");
     let bytes = std::fs::read(&bundle).expect("bundle");
     let fifo = daemon.dir.join("bundle.tar");
     let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
@@ -304,7 +305,7 @@ fn bench_load_containerd() {
 #[test]
 fn a_bundle_that_would_fill_the_content_store_is_stopped() {
     let daemon = Containerd::start_small("ctrd-full", "4m");
-    let bundle = support::corpus().join("good/skopeo-docker-archive.tar");
+    let bundle = test_support::corpus_dir().join("good/skopeo-docker-archive.tar");
     let out = load(&daemon, "full", &bundle, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");

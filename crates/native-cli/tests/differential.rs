@@ -1,19 +1,16 @@
 //! Differential tests against the real importers (issue #6): every
-//! adversarial case of `verify-core/tests/adversarial/cases.rs` and every
-//! corpus file is handed to `airlock verify` and to each importer in
-//! [`importers`], each starting from empty state. Whenever Airlock says
-//! `ok`, each importer must import exactly what the report lists (same
-//! names, same config digests), or refuse for a reason we know and write in
-//! the table; when Airlock says `fail`, anything goes. The whole picture is
-//! written to `target/differential.md`.
+//! adversarial case of `test_support::cases` and every corpus file is
+//! handed to `airlock verify` and to each importer in [`importers`], each
+//! starting from empty state. Whenever Airlock says `ok`, each importer
+//! must import exactly what the report lists (same names, same config
+//! digests), or refuse for a reason we know and write in the table; when
+//! Airlock says `fail`, anything goes. The whole picture is written to
+//! `target/differential.md`.
 //!
 //! Adding an importer (e.g. containerd's `ctr images import`) is one more
 //! [`Importer`] and one more line in [`importers`].
 
 mod support;
-
-#[path = "../../verify-core/tests/adversarial/cases.rs"]
-mod cases;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -23,6 +20,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use support::containerd::Containerd;
 use support::dockerd::Dockerd;
+use test_support::cases;
 
 /// Why containers/image (skopeo, podman) refuses `docker save | gzip`.
 const GZIP_WHOLE: &str = "containers/image reads a docker-archive only uncompressed";
@@ -613,7 +611,7 @@ fn bundles() -> Vec<(String, PathBuf)> {
         out.push((name.to_owned(), path));
     }
     for verdict in ["ok", "fail"] {
-        for row in support::rows(verdict) {
+        for row in test_support::rows_with(verdict) {
             out.push((row.file.clone(), row.path()));
         }
     }

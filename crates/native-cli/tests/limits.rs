@@ -8,15 +8,13 @@
 
 mod support;
 
-#[path = "../../verify-core/tests/adversarial/cases.rs"]
-mod cases;
-
 use std::io::{self, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
+use test_support::cases;
 
 /// Peak RSS `airlock verify` may reach on any of these bundles.
 const FLAT_RSS_KIB: u64 = 64 * 1024;
@@ -237,7 +235,7 @@ fn raising_a_limit_lets_the_bundle_through_it() {
 
 #[test]
 fn unknown_limits_are_usage_errors() {
-    let bundle = support::corpus().join("good/podman-oci-archive.tar");
+    let bundle = test_support::corpus_dir().join("good/podman-oci-archive.tar");
     let bundle = bundle.to_str().expect("utf-8 path");
     for bad in [
         "max_bombs=1",

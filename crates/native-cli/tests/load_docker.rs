@@ -3,12 +3,12 @@
 //! refused with Docker left exactly as it was, and a load killed half-way
 //! tags nothing.
 
-#[path = "../../verify-core/tests/adversarial/cases.rs"]
-mod cases;
 mod support;
 
 use support::dockerd::Dockerd;
-use support::{HalfFed, airlock, json, rows};
+use support::{HalfFed, airlock, json};
+use test_support::cases;
+use test_support::rows_with;
 
 fn load(daemon: &Dockerd, bundle: &str) -> std::process::Output {
     airlock(&[
@@ -25,7 +25,7 @@ fn load(daemon: &Dockerd, bundle: &str) -> std::process::Output {
 #[test]
 fn good_bundles_load_and_bad_ones_change_nothing() {
     let daemon = Dockerd::start("load");
-    for row in rows("ok") {
+    for row in rows_with("ok") {
         let path = row.path();
         let out = load(&daemon, path.to_str().expect("utf-8 path"));
         let result = json(&out);
@@ -54,7 +54,7 @@ fn good_bundles_load_and_bad_ones_change_nothing() {
 
     let before = daemon.state();
     assert!(!before.0.is_empty());
-    for row in rows("fail").into_iter().chain(rows("*")) {
+    for row in rows_with("fail").into_iter().chain(rows_with("*")) {
         let path = row.path();
         let out = load(&daemon, path.to_str().expect("utf-8 path"));
         let result = json(&out);
@@ -75,7 +75,7 @@ fn good_bundles_load_and_bad_ones_change_nothing() {
 #[test]
 fn a_load_killed_half_way_tags_nothing_and_a_rerun_completes() {
     let daemon = Dockerd::start("kill");
-    let bundle = support::corpus().join("good/skopeo-docker-archive.tar");
+    let bundle = test_support::corpus_dir().join("good/skopeo-docker-archive.tar");
     let before = daemon.state();
     let fifo = support::scratch("docker-kill").join("bundle.fifo");
     let host = daemon.host();
@@ -152,7 +152,7 @@ fn bench_load_docker() {
 fn a_bundle_that_would_fill_dockers_disk_is_stopped() {
     let daemon = Dockerd::start_small("full", "4m");
     let before = daemon.state();
-    let bundle = support::corpus().join("good/skopeo-docker-archive.tar");
+    let bundle = test_support::corpus_dir().join("good/skopeo-docker-archive.tar");
     let out = load(&daemon, bundle.to_str().expect("utf-8 path"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");

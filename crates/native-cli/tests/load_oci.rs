@@ -7,7 +7,8 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{HalfFed, airlock, json, rows, scratch, tree};
+use support::{HalfFed, airlock, json, scratch, tree};
+use test_support::rows_with;
 
 fn load(layout: &Path, bundle: &Path) -> std::process::Output {
     let target = format!("oci:{}", layout.display());
@@ -39,7 +40,7 @@ fn skopeo_digest(layout: &Path, name: &str) -> String {
 fn good_bundles_land_and_bad_ones_change_nothing() {
     let dir = scratch("load-oci");
     let layout = dir.join("layout");
-    for row in rows("ok") {
+    for row in rows_with("ok") {
         let out = load(&layout, &row.path());
         let result = json(&out);
         assert_eq!(out.status.code(), Some(0), "{}: {result:#}", row.file);
@@ -66,7 +67,7 @@ fn good_bundles_land_and_bad_ones_change_nothing() {
     }
 
     let before = tree(&dir);
-    for row in rows("fail").into_iter().chain(rows("*")) {
+    for row in rows_with("fail").into_iter().chain(rows_with("*")) {
         let out = load(&layout, &row.path());
         assert_eq!(out.status.code(), Some(1), "{}", row.file);
         assert!(json(&out)["import"].is_null(), "{}", row.file);
@@ -75,7 +76,10 @@ fn good_bundles_land_and_bad_ones_change_nothing() {
 
     // A layout that was never created stays uncreated.
     let fresh = dir.join("never");
-    let out = load(&fresh, &support::corpus().join("bad/bitflip-layer.tar"));
+    let out = load(
+        &fresh,
+        &test_support::corpus_dir().join("bad/bitflip-layer.tar"),
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(!fresh.exists());
 }
@@ -84,7 +88,10 @@ fn good_bundles_land_and_bad_ones_change_nothing() {
 fn a_directory_that_is_not_a_layout_is_refused() {
     let dir = scratch("load-oci-notalayout");
     std::fs::write(dir.join("notes.txt"), "mine").expect("write");
-    let out = load(&dir, &support::corpus().join("good/podman-oci-archive.tar"));
+    let out = load(
+        &dir,
+        &test_support::corpus_dir().join("good/podman-oci-archive.tar"),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an OCI image layout"));
     assert_eq!(tree(&dir).len(), 1);
@@ -94,7 +101,7 @@ fn a_directory_that_is_not_a_layout_is_refused() {
 fn a_load_killed_half_way_leaves_the_layout_and_a_rerun_completes() {
     let dir = scratch("load-oci-kill");
     let layout = dir.join("layout");
-    let bundle = support::corpus().join("good/skopeo-docker-archive.tar");
+    let bundle = test_support::corpus_dir().join("good/skopeo-docker-archive.tar");
     let target = format!("oci:{}", layout.display());
     HalfFed::start(
         &["load", "--to", &target],

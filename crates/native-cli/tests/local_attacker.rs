@@ -18,7 +18,7 @@ const ATTACKER: &str = "nobody";
 const NOBODY: u32 = 65534;
 
 fn bundle() -> PathBuf {
-    support::corpus().join("good/skopeo-docker-archive.tar")
+    test_support::corpus_dir().join("good/skopeo-docker-archive.tar")
 }
 
 /// A fresh directory in the system's temp dir, where other users can reach
@@ -337,7 +337,7 @@ fn concurrent_loads_into_one_layout_keep_every_name() {
             Command::new(env!("CARGO_BIN_EXE_airlock"))
                 .args(["load", "--json", "--to"])
                 .arg(format!("oci:{}", layout.display()))
-                .arg(support::corpus().join(b))
+                .arg(test_support::corpus_dir().join(b))
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()

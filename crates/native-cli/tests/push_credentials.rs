@@ -124,7 +124,7 @@ fn push(dir: &Path, registry: &Server) -> Output {
         .arg(dir.join("ca.crt"))
         .arg("--staging")
         .arg(dir)
-        .arg(support::corpus().join("good/podman-oci-archive.tar"))
+        .arg(test_support::corpus_dir().join("good/podman-oci-archive.tar"))
         .arg(format!("{}/creds", registry.authority))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -145,7 +145,7 @@ fn check_pushed(registry: &Registry, file: &str, result: &serde_json::Value) {
 #[test]
 fn good_bundles_are_pushed_and_a_second_push_sends_no_blob() {
     let registry = Registry::start("registry-good");
-    let rows = support::rows("ok");
+    let rows = test_support::rows_with("ok");
     assert!(!rows.is_empty());
     for row in rows {
         let prefix = prefix_for(&row.file);
@@ -185,7 +185,7 @@ fn good_bundles_are_pushed_and_a_second_push_sends_no_blob() {
 #[test]
 fn tag_map_renames_images_and_a_typo_is_refused() {
     let registry = Registry::start("registry-tag-map");
-    let bundle = support::corpus().join("good/containerd-export.tar");
+    let bundle = test_support::corpus_dir().join("good/containerd-export.tar");
     let out = push(
         &registry,
         &bundle,
@@ -226,8 +226,8 @@ fn bad_bundles_leave_the_registry_untouched() {
     let registry = Registry::start("registry-bad");
     let before = support::tree(&registry.storage);
     let catalog = registry.catalog();
-    let mut rows = support::rows("fail");
-    rows.extend(support::rows("*"));
+    let mut rows = test_support::rows_with("fail");
+    rows.extend(test_support::rows_with("*"));
     assert!(!rows.is_empty());
     for row in rows {
         let out = push(&registry, &row.path(), "bad", &[]);
@@ -240,7 +240,7 @@ fn bad_bundles_leave_the_registry_untouched() {
 #[test]
 fn wrong_password_and_untrusted_certificates_are_named() {
     let registry = Registry::start("registry-errors");
-    let bundle = support::corpus().join("good/podman-oci-archive.tar");
+    let bundle = test_support::corpus_dir().join("good/podman-oci-archive.tar");
     let ca = registry.ca.to_str().expect("utf-8").to_owned();
 
     let wrong = spawn_with_password(
@@ -298,7 +298,7 @@ fn big_bundle() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("big-bundle");
     let bundle = dir.join("big-1g.tar");
     if !dir.join("big-1g.tar.sha256").is_file() {
-        let out = Command::new(support::corpus().join("make-big.sh"))
+        let out = Command::new(test_support::corpus_dir().join("make-big.sh"))
             .arg("1")
             .arg(&dir)
             .output()

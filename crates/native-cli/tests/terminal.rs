@@ -5,14 +5,12 @@
 
 mod support;
 
-#[path = "../../verify-core/tests/adversarial/cases.rs"]
-mod cases;
-
 use std::path::Path;
 use std::process::Output;
 
 use serde_json::{Value, json};
 use support::{airlock, json, scratch};
+use test_support::cases;
 
 /// Returns to the start of the line, erases it, goes up a line over the
 /// real verdict, writes a green VERIFIED and hides what follows; then

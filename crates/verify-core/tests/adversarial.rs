@@ -10,13 +10,10 @@
 //! that are not numbers, STAR trailers) are written byte by byte with a
 //! correct checksum. Nothing binary is checked in.
 
-#[path = "adversarial/cases.rs"]
-mod cases;
-
 use std::io::Read;
 
-use cases::*;
 use serde_json::json;
+use test_support::cases::*;
 use verify_core::{Finding, FindingKind, Limits, Options, Report, Sha256, Verdict, Verifier};
 
 // ---------------------------------------------------------------------------

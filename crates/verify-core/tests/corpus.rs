@@ -2,43 +2,10 @@
 //! piece and in odd-sized pieces: verdict and finding kinds must match, and
 //! the report must not depend on how the bytes were split.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use test_support::{corpus_dir, rows};
 use verify_core::{FindingKind, Options, Report, Sha256, Verdict, Verifier, sums};
-
-fn corpus_dir() -> PathBuf {
-    std::env::var_os("AIRLOCK_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    )
-}
-
-struct Row {
-    file: String,
-    verdict: String,
-    kinds: Vec<String>,
-}
-
-fn rows() -> Vec<Row> {
-    let table = std::fs::read_to_string(corpus_dir().join("expected.tsv"))
-        .expect("the shared corpus (../shared/corpus/expected.tsv) must be present");
-    table
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let cols: Vec<&str> = l.split('\t').collect();
-            Row {
-                file: cols[0].to_owned(),
-                verdict: cols[1].to_owned(),
-                kinds: cols
-                    .get(2)
-                    .filter(|k| **k != "-")
-                    .map(|k| k.split(',').map(|s| s.trim().to_owned()).collect())
-                    .unwrap_or_default(),
-            }
-        })
-        .collect()
-}
 
 /// The recorded hash from the sidecar next to the file, as users have it.
 fn recorded(path: &Path) -> Option<Sha256> {

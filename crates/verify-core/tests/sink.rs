@@ -2,12 +2,9 @@
 //! can be part of an image, so a hostile bundle's junk fills no disk before
 //! the verdict.
 
-#[path = "adversarial/cases.rs"]
-mod cases;
-
 use std::sync::{Arc, Mutex};
 
-use cases::*;
+use test_support::cases::*;
 use verify_core::{EntrySink, Options, Sha256, Verdict, Verifier};
 
 /// Records the paths and byte counts the verifier hands on.

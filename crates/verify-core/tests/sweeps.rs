@@ -3,16 +3,8 @@
 //! bytes must fail the bundle even without a recorded file hash; every cut
 //! must be reported as `truncated` at exactly the cut's offset.
 
-use std::path::{Path, PathBuf};
-
+use test_support::corpus_dir;
 use verify_core::{FindingKind, Options, Report, Sha256, Verdict, Verifier};
-
-fn corpus() -> PathBuf {
-    std::env::var_os("AIRLOCK_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    )
-}
 
 fn verify(bytes: &[u8], expected: Option<Sha256>) -> Report {
     let mut v = Verifier::new(Options {
@@ -204,7 +196,7 @@ fn bit_flips_in_addressed_bytes_always_fail() {
     let (mut framing_caught, mut framing_harmless) = (0, 0);
     let mut harmless_parts = std::collections::BTreeMap::new();
     for (file, flips) in files {
-        let mut bytes = std::fs::read(corpus().join(file)).expect("corpus file");
+        let mut bytes = std::fs::read(corpus_dir().join(file)).expect("corpus file");
         let recorded = Sha256::of(&bytes);
         let unflipped = verify(&bytes, Some(recorded));
         assert_eq!(
@@ -288,7 +280,7 @@ fn every_cut_is_reported_where_it_happens() {
         ("good/podman-oci-archive.tar", 512),
         ("good/containerd-export.tar", 512 * 37),
     ] {
-        let bytes = std::fs::read(corpus().join(file)).expect("corpus file");
+        let bytes = std::fs::read(corpus_dir().join(file)).expect("corpus file");
         let mut cuts: Vec<usize> = (0..bytes.len()).step_by(step).collect();
         let mut rng = Lcg(7);
         cuts.extend((0..40).map(|_| (rng.next() % bytes.len() as u64) as usize));
@@ -312,7 +304,7 @@ fn every_cut_is_reported_where_it_happens() {
 #[test]
 fn gzip_bundle_cuts_are_truncations() {
     let bytes =
-        std::fs::read(corpus().join("good/docker-save-legacy.tar.gz")).expect("corpus file");
+        std::fs::read(corpus_dir().join("good/docker-save-legacy.tar.gz")).expect("corpus file");
     for cut in (1..bytes.len()).step_by(bytes.len() / 50) {
         let report = verify(&bytes[..cut], None);
         assert_eq!(report.verdict, Verdict::Fail, "cut at {cut}");

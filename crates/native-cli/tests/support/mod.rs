@@ -1,5 +1,6 @@
-//! What the import tests share: the corpus, the binary, and a scratch
-//! directory per test. Each daemon's harness lives in its own module here.
+//! What the import tests share: the binary, and a scratch directory per
+//! test; the corpus and its `expected.tsv` come from `test_support`. Each
+//! daemon's harness lives in its own module here.
 #![allow(dead_code)] // each test crate uses a different part
 
 pub mod containerd;
@@ -9,43 +10,6 @@ pub mod registry;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-/// The shared corpus (`AIRLOCK_CORPUS` overrides where it is).
-pub fn corpus() -> PathBuf {
-    std::env::var_os("AIRLOCK_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    )
-}
-
-/// One row of `expected.tsv`.
-pub struct Row {
-    pub file: String,
-    pub verdict: String,
-}
-
-impl Row {
-    pub fn path(&self) -> PathBuf {
-        corpus().join(&self.file)
-    }
-}
-
-/// The corpus rows with the given verdict (`ok`, `fail` or `*`).
-pub fn rows(verdict: &str) -> Vec<Row> {
-    let table = std::fs::read_to_string(corpus().join("expected.tsv")).expect("expected.tsv");
-    table
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let cols: Vec<&str> = l.split('\t').collect();
-            Row {
-                file: cols[0].to_owned(),
-                verdict: cols[1].to_owned(),
-            }
-        })
-        .filter(|r| r.verdict == verdict)
-        .collect()
-}
 
 pub fn airlock(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_airlock"))

@@ -1,17 +1,15 @@
-//! The attack bundles of `adversarial.rs`, built in memory from the shared
-//! corpus (`../shared/corpus/good`) and hand-made tar headers. Shared by
-//! the core's own assertions (`cargo test -p verify-core --test
-//! adversarial`) and by the differential test against the real importers
-//! (`crates/native-cli/tests/differential.rs`), which includes this file by
-//! path; each includer uses a different part of it.
-#![allow(dead_code)]
+//! The attack bundles of `verify-core`'s `adversarial.rs`, built in memory
+//! from the shared corpus (`../shared/corpus/good`) and hand-made tar
+//! headers. The core's own assertions use them (`cargo test -p verify-core
+//! --test adversarial`), and so do the CLI's tests against the real
+//! importers (`crates/native-cli/tests/differential.rs` and others).
 
 use std::io::{Read as _, Write as _};
-use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use sha2::Digest as _;
-use verify_core::Sha256;
+
+use crate::corpus_dir;
 
 /// The tag the attacker's image would be loaded under.
 pub const EVIL_TAG: &str = "docker.io/library/alpine:latest";
@@ -19,15 +17,8 @@ pub const BLOCK: usize = 512;
 /// A fixed modification time for entries written here (2023-11-14).
 pub const MTIME: u64 = 1_700_000_000;
 
-pub fn corpus() -> PathBuf {
-    std::env::var_os("AIRLOCK_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    )
-}
-
 pub fn good(name: &str) -> Vec<u8> {
-    std::fs::read(corpus().join("good").join(name))
+    std::fs::read(corpus_dir().join("good").join(name))
         .expect("the shared corpus (../shared/corpus/good) must be present")
 }
 
@@ -36,7 +27,7 @@ pub fn good(name: &str) -> Vec<u8> {
 // ---------------------------------------------------------------------------
 
 pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::of(data).to_hex()
+    format!("{:x}", sha2::Sha256::digest(data))
 }
 
 pub fn digest_of(data: &[u8]) -> String {

@@ -153,14 +153,25 @@ impl Serialize for Digest {
 /// Why a string is not a digest Airlock can check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DigestError {
+    /// No `:` separates an algorithm from the value.
     #[error("digest has no `algorithm:` prefix")]
     NoAlgorithm,
+    /// An algorithm other than `sha256`, named as written.
     #[error("digest algorithm `{0}` is not supported (only sha256)")]
     UnsupportedAlgorithm(String),
+    /// The hex value is not 64 digits long.
     #[error("digest is {found} hex digits long, expected {expected}")]
-    BadLength { found: usize, expected: usize },
+    BadLength {
+        /// Digits present.
+        found: usize,
+        /// Digits SHA-256 needs (64).
+        expected: usize,
+    },
+    /// A character outside `0-9a-fA-F`.
     #[error("digest contains a character that is not a hex digit")]
     NotHex,
+    /// Upper-case hex in an OCI digest (the OCI spec's grammar allows only
+    /// lower case).
     #[error("digest uses upper-case hex, which OCI forbids")]
     UpperCase,
 }

@@ -7,6 +7,7 @@
 //! never reads files, spawns threads or looks at clocks, so the CLI, the web
 //! page (WASM) and the edge verifier all drive it the same way.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod content;
 mod decompress;

@@ -16,6 +16,7 @@ use crate::report::{ImageReport, Report, Verdict};
 /// The objects to import for a bundle that verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportPlan {
+    /// One per image of the report, in the report's order.
     pub images: Vec<PlannedImage>,
 }
 
@@ -27,8 +28,12 @@ pub struct PlannedImage {
     pub names: Vec<String>,
     /// `os/architecture[/variant]`, when the config says.
     pub platform: Option<String>,
+    /// The manifest the names point at.
     pub manifest: PlannedManifest,
+    /// The image config (`application/vnd.oci.image.config.v1+json`).
     pub config: BlobRef,
+    /// In the manifest's order, base layer first, with their stored
+    /// (possibly compressed) digests, sizes and media types.
     pub layers: Vec<BlobRef>,
 }
 
@@ -42,6 +47,7 @@ impl PlannedImage {
 /// A manifest: either a blob of the bundle, or one the plan wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedManifest {
+    /// The manifest's digest, size and media type, for a descriptor or a tag.
     pub blob: BlobRef,
     /// The manifest's bytes when the bundle had none (docker-archive); when
     /// `None` the bytes are the bundle's file with digest `blob.digest`.
@@ -51,8 +57,13 @@ pub struct PlannedManifest {
 /// A content-addressed object and how it is described.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobRef {
+    /// SHA-256 of the bytes as stored.
     pub digest: Sha256,
+    /// Bytes as stored.
     pub size: u64,
+    /// The media type its descriptor carries: the manifest's own, the OCI
+    /// config type, or a layer's
+    /// [`LayerReport::media_type`](crate::LayerReport::media_type).
     pub media_type: String,
 }
 
@@ -66,15 +77,26 @@ impl BlobRef {
 /// Why a report cannot be imported.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PlanError {
+    /// The report's verdict is not ok.
     #[error("the bundle did not verify; nothing may be imported from it")]
     NotVerified,
+    /// An image lacks a digest, size or media type the plan needs.
     #[error("image {image} has no {what} in the report")]
-    Incomplete { image: usize, what: &'static str },
+    Incomplete {
+        /// The image's index in [`Report::images`].
+        image: usize,
+        /// What is missing, in words (`"layer digest"`).
+        what: &'static str,
+    },
+    /// One name would be given to two different manifests.
     #[error(
         "{name} names more than one image (a multi-platform bundle); importing several \
          platforms under one name is not supported yet"
     )]
-    NameClash { name: String },
+    NameClash {
+        /// The normalized reference.
+        name: String,
+    },
 }
 
 impl ImportPlan {

@@ -21,9 +21,14 @@ pub enum Verdict {
 /// The full result of one verification.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// Ok exactly when no finding has severity error.
     pub verdict: Verdict,
+    /// Size, hashes, layout and compression of the file as a whole.
     pub bundle: BundleReport,
+    /// The images an importer would create; empty when the input is not a
+    /// bundle.
     pub images: Vec<ImageReport>,
+    /// Errors and warnings, each once; a file digest mismatch comes first.
     pub findings: Vec<Finding>,
 }
 
@@ -78,8 +83,12 @@ pub enum BundleFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
+    /// Not compressed (a plain tar stream).
     None,
+    /// gzip (`1f 8b`); concatenated members are read as one stream, as
+    /// `gzip -d` does.
     Gzip,
+    /// Zstandard (`28 b5 2f fd`).
     Zstd,
 }
 
@@ -92,6 +101,8 @@ pub struct ImageReport {
     pub manifest_digest: Option<Digest>,
     /// The manifest's media type and size, as its descriptor states them.
     pub manifest_media_type: Option<String>,
+    /// The manifest's size in bytes, from its descriptor; absent with the
+    /// digest.
     pub manifest_size: Option<u64>,
     /// `os/architecture[/variant]`, from the config.
     pub platform: Option<String>,
@@ -101,6 +112,7 @@ pub struct ImageReport {
     pub config_size: Option<u64>,
     /// The config's `created` timestamp, as written.
     pub created: Option<String>,
+    /// In the order the manifest lists them, base layer first.
     pub layers: Vec<LayerReport>,
 }
 
@@ -123,7 +135,9 @@ pub struct LayerReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Fails the bundle: it must not be imported.
     Error,
+    /// Worth a reviewer's look; does not change the verdict.
     Warning,
 }
 
@@ -231,7 +245,10 @@ impl std::fmt::Display for FindingKind {
 /// One thing found wrong (or worth a look), with where and what.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Finding {
+    /// What was found; stable across versions.
     pub kind: FindingKind,
+    /// The kind's [`FindingKind::severity`] unless overridden with
+    /// [`Finding::severity`].
     pub severity: Severity,
     /// The tar entry (or JSON document) concerned, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -239,8 +256,10 @@ pub struct Finding {
     /// Byte offset in the tar stream (after outer decompression) where known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
+    /// What should have been there (a digest, a size, a limit, …), as text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
+    /// What was there instead, in the same form as `expected`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub found: Option<String>,
     /// For `limit-exceeded`: the [`Limits`](crate::Limits) field that was

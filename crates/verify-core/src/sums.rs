@@ -39,10 +39,16 @@ pub enum SumsError {
         "input is {len} bytes, too large for a sums file (limit {limit} bytes)",
         limit = MAX_SUMS_FILE_LEN
     )]
-    TooLarge { len: usize },
+    TooLarge {
+        /// The input's length in bytes.
+        len: usize,
+    },
     /// The bytes are neither UTF-8 nor UTF-16 text.
     #[error("line {line}: not UTF-8 or UTF-16 text")]
-    NotText { line: usize },
+    NotText {
+        /// The line where decoding fails, counted from 1.
+        line: usize,
+    },
     /// Nothing but blank lines, comments and certutil status lines.
     #[error("no SHA-256 digest found")]
     NoDigest,
@@ -51,30 +57,56 @@ pub enum SumsError {
         "line {line}: not a sums line (expected `<hex>  name`, `SHA256 (name) = <hex>`, \
          certutil output or a bare 64-digit hex digest): `{text}`"
     )]
-    BadLine { line: usize, text: String },
+    BadLine {
+        /// The line, counted from 1.
+        line: usize,
+        /// The line, cut at 60 characters, control characters escaped.
+        text: String,
+    },
     /// A digest-shaped run of hex digits of the wrong length, e.g. a digest
     /// cut short by copy and paste, or a SHA-1/SHA-512 sums file.
     #[error("line {line}: digest has {found} hex digits, SHA-256 has 64: `{text}`")]
     BadDigestLength {
+        /// The line, counted from 1.
         line: usize,
+        /// How many hex digits the digest has.
         found: usize,
+        /// The line, cut at 60 characters, control characters escaped.
         text: String,
     },
     /// A digest recorded with another algorithm.
     #[error("line {line}: `{algorithm}` digest recorded, only SHA-256 is supported")]
-    UnsupportedAlgorithm { line: usize, algorithm: String },
+    UnsupportedAlgorithm {
+        /// The line, counted from 1.
+        line: usize,
+        /// The algorithm's name as written (`SHA1`, `SHA512`, …).
+        algorithm: String,
+    },
     /// A `\`-prefixed `sha256sum` line whose name has an escape that
     /// `sha256sum` never writes.
     #[error(
         "line {line}: escaped file name has an escape other than `\\\\`, `\\n`, `\\r`: `{text}`"
     )]
-    BadEscape { line: usize, text: String },
+    BadEscape {
+        /// The line, counted from 1.
+        line: usize,
+        /// The line, cut at 60 characters, control characters escaped.
+        text: String,
+    },
     /// A `certutil` "hash of" line not followed by a digest line.
     #[error("line {line}: certutil header is not followed by a digest line")]
-    CertutilNoDigest { line: usize },
+    CertutilNoDigest {
+        /// The header line, counted from 1.
+        line: usize,
+    },
     /// A `certutil` status line other than the success one.
     #[error("line {line}: certutil reported a failure: `{text}`")]
-    CertutilFailed { line: usize, text: String },
+    CertutilFailed {
+        /// The line, counted from 1.
+        line: usize,
+        /// The line, cut at 60 characters, control characters escaped.
+        text: String,
+    },
 }
 
 /// Parses the text of a sums file (bytes as read from disk).

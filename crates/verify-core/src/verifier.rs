@@ -23,6 +23,8 @@ pub struct Options {
     /// core turn this off, hash with [`FileHasher`] in parallel and pass the
     /// result to [`Verifier::finish_with_file_sha256`].
     pub hash_file: bool,
+    /// Bounds on sizes, counts and expansion; exceeding one ends the check
+    /// with a `limit-exceeded` finding.
     pub limits: Limits,
 }
 
@@ -42,14 +44,17 @@ impl Default for Options {
 pub struct FileHasher(Sha256Hasher);
 
 impl FileHasher {
+    /// A hasher that has seen no bytes yet.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds the next piece of the file; pieces may have any size.
     pub fn update(&mut self, bytes: &[u8]) {
         self.0.update(bytes);
     }
 
+    /// The SHA-256 of every byte passed to [`update`](Self::update).
     pub fn finish(self) -> Sha256 {
         Sha256::from_bytes(self.0.finalize().into())
     }
@@ -107,6 +112,7 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    /// A verifier at the start of a stream, before any byte is fed.
     pub fn new(options: Options) -> Self {
         Self {
             file_hasher: options.hash_file.then(FileHasher::new),

@@ -8,6 +8,7 @@
 //! page (WASM) and the edge verifier all drive it the same way.
 #![forbid(unsafe_code)]
 
+pub mod annotations;
 mod content;
 mod decompress;
 pub mod digest;

@@ -288,8 +288,41 @@
 
   // --- wiring -----------------------------------------------------------------
 
+  // Files that may record a bundle's SHA-256, most specific first; `{}` is
+  // the bundle's name. The same list as verify_core::sums::SIDECAR_NAMES,
+  // the files `airlock verify` looks for beside a bundle, so both find the
+  // same one (crates/verify-core/tests/faces_agree.rs keeps the two equal;
+  // this runs before any wasm is loaded, so it cannot ask the core).
+  const SIDECAR_NAMES = [
+    "{}.sha256",
+    "{}.sha256sum",
+    "{}.sha256.txt",
+    "{}.certutil.txt",
+    "SHA256SUMS",
+    "SHA256SUMS.txt",
+    "sha256sums.txt",
+  ];
+
+  // A function replacement, so a `$` in a file name is not a pattern.
+  const sidecarName = (pattern, bundleName) => pattern.replace("{}", () => bundleName);
+
+  // Whether `name` has the shape of a sidecar of some bundle.
   function isSumsName(name) {
-    return /(\.sha256(sum)?|\.txt|SHA256SUMS)$/i.test(name);
+    return SIDECAR_NAMES.some((p) =>
+      p.startsWith("{}") ? name.length > p.length - 2 && name.endsWith(p.slice(2)) : name === p,
+    );
+  }
+
+  // Of files dropped together: the bundle, and the sidecar `airlock verify`
+  // would use beside it. A sidecar-shaped file named for no dropped bundle
+  // is still taken, as the sums input would take it, so a wrong one is
+  // reported rather than ignored.
+  function pairDropped(files) {
+    const bundle = files.find((f) => !isSumsName(f.name)) || null;
+    const named = bundle
+      ? SIDECAR_NAMES.map((p) => files.find((f) => f.name === sidecarName(p, bundle.name))).find(Boolean)
+      : null;
+    return { bundle, sums: named || files.find((f) => isSumsName(f.name)) || null };
   }
 
   function wire() {
@@ -321,8 +354,7 @@
       e.preventDefault();
       zone.classList.remove("over");
       const files = [...e.dataTransfer.files];
-      const sums = files.find((f) => isSumsName(f.name));
-      const bundle = files.find((f) => f !== sums);
+      const { bundle, sums } = pairDropped(files);
       if (sums) sumsFile = sums;
       if (bundle) {
         const dt = new DataTransfer();

@@ -14,17 +14,6 @@ pub struct Recorded {
     pub source: String,
 }
 
-/// Sidecar names tried next to `BUNDLE`, in order. `{}` is the bundle's file name.
-const SIDECARS: [&str; 7] = [
-    "{}.sha256",
-    "{}.sha256sum",
-    "{}.sha256.txt",
-    "{}.certutil.txt",
-    "SHA256SUMS",
-    "SHA256SUMS.txt",
-    "sha256sums.txt",
-];
-
 /// The recorded hash for `bundle`, if any was given or found.
 pub fn recorded(
     bundle: &Path,
@@ -56,8 +45,8 @@ pub fn recorded(
         };
     }
     let dir = bundle.parent().unwrap_or(Path::new("."));
-    for pattern in SIDECARS {
-        let candidate: PathBuf = dir.join(pattern.replace("{}", name));
+    for sidecar in sums::sidecar_names(name) {
+        let candidate: PathBuf = dir.join(sidecar);
         if !candidate.is_file() {
             continue;
         }

@@ -47,6 +47,14 @@ impl Sha256 {
         Ok(Self(out))
     }
 
+    /// The digest a path of the form `blobs/sha256/<64 hex>` names, i.e. the
+    /// one its content must have; `None` for any other path. The hex is read
+    /// as [`Sha256::from_hex`] reads it, so a blob named in upper case is
+    /// still held to the digest it names.
+    pub fn from_blob_path(path: &str) -> Option<Self> {
+        Self::from_hex(path.strip_prefix(BLOB_DIR)?).ok()
+    }
+
     /// Lower-case hex, as `sha256sum` prints it.
     pub fn to_hex(&self) -> String {
         let mut s = String::with_capacity(64);
@@ -59,6 +67,11 @@ impl Sha256 {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Where an OCI image layout keeps SHA-256 blobs: a blob's file name there is
+/// its digest. [`Digest::blob_path`] writes such paths and
+/// [`Sha256::from_blob_path`] reads them, so both agree on the shape.
+const BLOB_DIR: &str = "blobs/sha256/";
 
 fn hex_val(c: u8) -> Option<u8> {
     match c {
@@ -115,7 +128,7 @@ impl Digest {
 
     /// The path of this blob inside an OCI image layout.
     pub fn blob_path(&self) -> String {
-        format!("blobs/sha256/{}", self.0)
+        format!("{BLOB_DIR}{}", self.0)
     }
 }
 
@@ -186,6 +199,20 @@ mod tests {
         let d = Digest::parse(&format!("sha256:{hex}")).expect("valid digest");
         assert_eq!(d.to_string(), format!("sha256:{hex}"));
         assert_eq!(d.blob_path(), format!("blobs/sha256/{hex}"));
+        assert_eq!(Sha256::from_blob_path(&d.blob_path()), Some(d.sha256()));
+        assert_eq!(
+            Sha256::from_blob_path(&format!("blobs/sha256/{}", hex.to_uppercase())),
+            Some(d.sha256())
+        );
+        for other in [
+            format!("sha256/{hex}"),
+            format!("blobs/sha512/{hex}"),
+            format!("blobs/sha256/{hex}/x"),
+            format!("./blobs/sha256/{hex}"),
+            "blobs/sha256/abc".to_owned(),
+        ] {
+            assert_eq!(Sha256::from_blob_path(&other), None, "{other}");
+        }
         assert_eq!(
             Digest::parse("sha512:00"),
             Err(DigestError::UnsupportedAlgorithm("sha512".into()))

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod annotations;
 mod content;
 mod decompress;
 pub mod digest;

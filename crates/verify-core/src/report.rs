@@ -141,89 +141,84 @@ pub enum Severity {
     Warning,
 }
 
-/// Stable, machine-readable finding kinds. Their kebab-case names are part of
-/// the report contract; tests and sites key on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FindingKind {
+// The kinds are listed once, here: the enum, its serde names, `as_str` and
+// `ALL` are all generated from this list, so a kind cannot be added to one
+// and forgotten in another. `tests/faces_agree.rs` then checks the page's
+// words and the README against `ALL`.
+macro_rules! finding_kinds {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal,)*) => {
+        /// Stable, machine-readable finding kinds. Their kebab-case names are part of
+        /// the report contract; tests and sites key on them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        pub enum FindingKind {
+            $($(#[$doc])* #[serde(rename = $name)] $variant,)*
+        }
+
+        impl FindingKind {
+            /// Every kind, in declaration order.
+            pub const ALL: &[FindingKind] = &[$(Self::$variant,)*];
+
+            /// The stable name used in JSON and tests.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+finding_kinds! {
     /// The whole file's SHA-256 differs from the recorded value.
-    FileDigestMismatch,
+    FileDigestMismatch = "file-digest-mismatch",
     /// A blob's bytes do not hash to the digest it is named or referenced by.
-    BlobDigestMismatch,
+    BlobDigestMismatch = "blob-digest-mismatch",
     /// A blob's size differs from the size its descriptor states.
-    BlobSizeMismatch,
+    BlobSizeMismatch = "blob-size-mismatch",
     /// A layer's uncompressed digest differs from the config's `diff_ids`.
-    DiffIdMismatch,
+    DiffIdMismatch = "diff-id-mismatch",
     /// A referenced blob or file is not in the archive.
-    MissingBlob,
+    MissingBlob = "missing-blob",
     /// The archive ends early.
-    Truncated,
+    Truncated = "truncated",
     /// An entry path or link escapes the archive root or passes through a link.
-    UnsafePath,
+    UnsafePath = "unsafe-path",
     /// The same path appears twice, or a file is also used as a directory.
-    DuplicateEntry,
+    DuplicateEntry = "duplicate-entry",
     /// A tar header is corrupt or ambiguous (checksum, PAX vs ustar size, …).
-    TarHeaderInvalid,
+    TarHeaderInvalid = "tar-header-invalid",
     /// Bytes other than zero padding follow the end-of-archive marker.
-    TrailingData,
+    TrailingData = "trailing-data",
     /// An entry type that has no place in an image bundle (device, fifo, …).
-    UnexpectedEntry,
+    UnexpectedEntry = "unexpected-entry",
     /// `manifest.json` and `index.json` describe different images or tags.
-    ManifestIndexDisagree,
+    ManifestIndexDisagree = "manifest-index-disagree",
     /// A JSON document does not parse or does not have the required shape.
-    MalformedJson,
+    MalformedJson = "malformed-json",
     /// A layer's media type disagrees with its content.
-    MediaTypeMismatch,
+    MediaTypeMismatch = "media-type-mismatch",
     /// A layer cannot be decompressed.
-    LayerCorrupt,
+    LayerCorrupt = "layer-corrupt",
     /// A size, ratio or count limit was exceeded; checking stopped there.
-    LimitExceeded,
+    LimitExceeded = "limit-exceeded",
     /// The input is not an image bundle at all.
-    NotABundle,
+    NotABundle = "not-a-bundle",
     /// A reference uses a digest Airlock cannot check.
-    UnsupportedDigest,
+    UnsupportedDigest = "unsupported-digest",
     /// A blob is present but nothing references it.
-    UnreferencedBlob,
+    UnreferencedBlob = "unreferenced-blob",
     /// A platform listed in an index has no manifest in the bundle.
-    PlatformNotIncluded,
+    PlatformNotIncluded = "platform-not-included",
     /// No recorded SHA-256 was given, so the file was not compared with
     /// what the sender hashed.
-    NoRecordedDigest,
+    NoRecordedDigest = "no-recorded-digest",
     /// A file the images use is reached through a hard link. Docker and
     /// podman follow it; containerd's importer and containers/image (skopeo)
     /// do not, and refuse the bundle.
-    HardlinkedFile,
+    HardlinkedFile = "hardlinked-file",
 }
 
 impl FindingKind {
-    /// The stable name used in JSON and tests.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::FileDigestMismatch => "file-digest-mismatch",
-            Self::BlobDigestMismatch => "blob-digest-mismatch",
-            Self::BlobSizeMismatch => "blob-size-mismatch",
-            Self::DiffIdMismatch => "diff-id-mismatch",
-            Self::MissingBlob => "missing-blob",
-            Self::Truncated => "truncated",
-            Self::UnsafePath => "unsafe-path",
-            Self::DuplicateEntry => "duplicate-entry",
-            Self::TarHeaderInvalid => "tar-header-invalid",
-            Self::TrailingData => "trailing-data",
-            Self::UnexpectedEntry => "unexpected-entry",
-            Self::ManifestIndexDisagree => "manifest-index-disagree",
-            Self::MalformedJson => "malformed-json",
-            Self::MediaTypeMismatch => "media-type-mismatch",
-            Self::LayerCorrupt => "layer-corrupt",
-            Self::LimitExceeded => "limit-exceeded",
-            Self::NotABundle => "not-a-bundle",
-            Self::UnsupportedDigest => "unsupported-digest",
-            Self::UnreferencedBlob => "unreferenced-blob",
-            Self::PlatformNotIncluded => "platform-not-included",
-            Self::NoRecordedDigest => "no-recorded-digest",
-            Self::HardlinkedFile => "hardlinked-file",
-        }
-    }
-
     /// The severity a finding of this kind carries.
     pub fn severity(self) -> Severity {
         match self {
@@ -316,5 +311,28 @@ impl Finding {
     pub fn severity(mut self, severity: Severity) -> Self {
         self.severity = severity;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON name is the contract; `as_str` is what tests and the CLI
+    /// print. Both come from one list, and this keeps it so.
+    #[test]
+    fn kind_names_are_one_list() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in FindingKind::ALL {
+            let json = serde_json::to_string(kind).expect("a kind serializes");
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert!(seen.insert(kind.as_str()), "{kind} listed twice");
+            assert!(
+                kind.as_str()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{kind} is not kebab-case"
+            );
+        }
     }
 }

@@ -18,6 +18,40 @@ use crate::digest::Sha256;
 /// the caller can stop reading at this size.
 pub const MAX_SUMS_FILE_LEN: usize = 1024 * 1024;
 
+/// Names of the files beside a bundle that may record its SHA-256, most
+/// specific first; `{}` stands for the bundle's file name. `airlock verify`
+/// looks for these next to the bundle and the page pairs files dropped
+/// together by them (its copy in `web/app.js` is checked against this one by
+/// `tests/faces_agree.rs`, since the page picks before any wasm is loaded).
+pub const SIDECAR_NAMES: [&str; 7] = [
+    "{}.sha256",
+    "{}.sha256sum",
+    "{}.sha256.txt",
+    "{}.certutil.txt",
+    "SHA256SUMS",
+    "SHA256SUMS.txt",
+    "sha256sums.txt",
+];
+
+/// The [`SIDECAR_NAMES`] for a bundle named `bundle_name`, in the order they
+/// are tried.
+pub fn sidecar_names(bundle_name: &str) -> Vec<String> {
+    SIDECAR_NAMES
+        .iter()
+        .map(|pattern| pattern.replace("{}", bundle_name))
+        .collect()
+}
+
+/// The bundle name a sidecar named `sidecar_name` is for, by the first of
+/// the [`SIDECAR_NAMES`] that embed it (`x.tar.sha256` → `x.tar`); `None`
+/// for names such as `SHA256SUMS` that do not say.
+pub fn bundle_name_of(sidecar_name: &str) -> Option<&str> {
+    SIDECAR_NAMES
+        .iter()
+        .filter_map(|pattern| pattern.strip_prefix("{}"))
+        .find_map(|suffix| sidecar_name.strip_suffix(suffix))
+}
+
 /// One recorded digest, with the file name it was recorded for when the
 /// format names one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -600,6 +634,28 @@ mod tests {
 
     const SKOPEO_HEX: &str = "d28bae5ee9c498b2acfcfc54998b470964b89e0502a44c2b0d8621cf8d39e151";
     const SKOPEO_NAME: &str = "skopeo-docker-archive.tar";
+
+    #[test]
+    fn sidecar_names_put_the_bundle_name_in_its_patterns() {
+        assert_eq!(
+            sidecar_names("a {}.tar"),
+            [
+                "a {}.tar.sha256",
+                "a {}.tar.sha256sum",
+                "a {}.tar.sha256.txt",
+                "a {}.tar.certutil.txt",
+                "SHA256SUMS",
+                "SHA256SUMS.txt",
+                "sha256sums.txt",
+            ]
+        );
+        for name in sidecar_names("x.tar").iter().take(4) {
+            assert_eq!(bundle_name_of(name), Some("x.tar"), "{name}");
+        }
+        assert_eq!(bundle_name_of("x.tar.sha256.txt"), Some("x.tar"));
+        assert_eq!(bundle_name_of("SHA256SUMS"), None);
+        assert_eq!(bundle_name_of("x.tar.certutil-old.txt"), None);
+    }
 
     /// Exact bytes of corpus/good/skopeo-docker-archive.tar.sha256.
     const GNU_SAMPLE: &[u8] =

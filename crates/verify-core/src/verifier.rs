@@ -467,10 +467,7 @@ impl TarSink for Collector {
         if let Json::Kept(bytes) = &content.json {
             self.json_used += bytes.len() as u64;
         }
-        if let Some(named) = current
-            .path
-            .strip_prefix("blobs/sha256/")
-            .and_then(|hex| Sha256::from_hex(hex).ok())
+        if let Some(named) = Sha256::from_blob_path(&current.path)
             && named != content.sha256
         {
             self.findings.push(

@@ -114,17 +114,15 @@ fn target_for(name: Option<&str>, sums_path: &Path, dir: &Path) -> Option<PathBu
         }
         None => {
             let file = sums_path.file_name()?.to_str()?;
-            [
-                ".sha256",
-                ".sha256sum",
-                ".sha256.txt",
-                ".certutil.txt",
-                ".certutil-old.txt",
-                ".txt",
-            ]
-            .iter()
-            .find_map(|suffix| file.strip_suffix(suffix))
-            .map(|stem| dir.join(stem))
+            // The sidecar names `verify` looks for, then looser ones people
+            // save certutil output under.
+            sums::bundle_name_of(file)
+                .or_else(|| {
+                    [".certutil-old.txt", ".txt"]
+                        .iter()
+                        .find_map(|suffix| file.strip_suffix(suffix))
+                })
+                .map(|stem| dir.join(stem))
         }
     }
 }

@@ -221,14 +221,9 @@ fn image_names(image: &PlannedImage) -> Vec<String> {
     )]
 }
 
-/// `blobs/sha256/<hex>`: a file that says which digest it must have.
-fn digest_of_path(path: &str) -> Option<Sha256> {
-    Sha256::from_hex(path.strip_prefix("blobs/sha256/")?).ok()
-}
-
 impl FileTarget for Containerd {
     fn begin_file(&mut self, path: &str, size: u64) -> Result<(), ImportError> {
-        if let Some(digest) = digest_of_path(path) {
+        if let Some(digest) = Sha256::from_blob_path(path) {
             let digest_string = Digest::from(digest).to_string();
             if content::exists(&self.session, &digest_string)? {
                 // If the file does not hash to its name the bundle fails,

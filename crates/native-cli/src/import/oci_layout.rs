@@ -17,16 +17,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
+use verify_core::annotations::{CONTAINERD_IMAGE_NAME, OCI_REF_NAME};
 use verify_core::{BlobRef, ImportPlan, PlannedImage};
 
 use super::dir_handle::DirHandle;
 use super::staging::{Staged, Staging};
 use super::{ImportError, ImportSummary, ImportedImage};
 
-/// Annotation containerd and nerdctl read an image's full name from.
-const NAME_ANNOTATION: &str = "io.containerd.image.name";
-/// The OCI annotation for an image's reference in a layout.
-const REF_ANNOTATION: &str = "org.opencontainers.image.ref.name";
 /// Modes of what the layout holds: readable by the tools that read it.
 const DIR_MODE: u32 = 0o755;
 const FILE_MODE: u32 = 0o644;
@@ -160,7 +157,7 @@ impl OciLayout {
                 let wanted = descriptor(image, name);
                 // A name points at one image: loading a newer bundle retags.
                 manifests.retain(|d| match name {
-                    Some(name) => annotation(d, NAME_ANNOTATION) != Some(name),
+                    Some(name) => annotation(d, CONTAINERD_IMAGE_NAME) != Some(name),
                     None => *d != wanted,
                 });
                 manifests.push(wanted);
@@ -207,7 +204,7 @@ fn descriptor(image: &PlannedImage, name: Option<&str>) -> Value {
         "size": blob.size,
     });
     if let Some(name) = name {
-        d["annotations"] = json!({ NAME_ANNOTATION: name, REF_ANNOTATION: name });
+        d["annotations"] = json!({ CONTAINERD_IMAGE_NAME: name, OCI_REF_NAME: name });
     }
     if let Some(platform) = &image.platform {
         let mut parts = platform.splitn(3, '/');

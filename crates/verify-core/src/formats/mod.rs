@@ -243,9 +243,7 @@ impl<'a> Resolver<'a> {
             }
             // A blob reached through a link was never checked against the
             // name it is referenced by (only the link's target was).
-            let named = path
-                .strip_prefix("blobs/sha256/")
-                .and_then(|hex| Sha256::from_hex(hex).ok());
+            let named = Sha256::from_blob_path(path);
             if let Some(named) = named.filter(|n| resolved != path && *n != record.content.sha256) {
                 self.push(
                     Finding::new(

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest};
 
 use super::{Described, FileRecord, Resolver, platform_string};
+use crate::annotations::{CONTAINERD_IMAGE_NAME, DOCKER_REFERENCE_TYPE, OCI_REF_NAME};
 use crate::digest::Digest;
 use crate::json;
 use crate::reference;
@@ -18,12 +19,6 @@ const MANIFEST_TYPES: [&str; 2] = [
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 ];
-/// containerd's annotation for the full image name.
-const CONTAINERD_NAME: &str = "io.containerd.image.name";
-/// OCI's annotation: a full reference or just a tag, depending on the writer.
-const OCI_REF_NAME: &str = "org.opencontainers.image.ref.name";
-/// BuildKit marks provenance/SBOM manifests with this; they are not images.
-const DOCKER_REFERENCE_TYPE: &str = "vnd.docker.reference.type";
 
 /// The names an index entry gives its image.
 #[derive(Debug, Clone, Default)]
@@ -55,8 +50,8 @@ impl Names {
                 .entry(entry),
             ),
         };
-        if let Some(n) = annotations.get(CONTAINERD_NAME) {
-            add(CONTAINERD_NAME, n);
+        if let Some(n) = annotations.get(CONTAINERD_IMAGE_NAME) {
+            add(CONTAINERD_IMAGE_NAME, n);
         }
         if let Some(r) = annotations.get(OCI_REF_NAME) {
             if r.contains('/') || r.contains(':') {

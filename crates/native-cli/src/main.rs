@@ -36,8 +36,8 @@ const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Verify(args) => run_verify(&args.source, args.json, false),
-        Command::Inspect(args) => run_verify(&args.source, args.json, true),
+        Command::Verify(args) => run_verify(&args.source, args.json, args.full_report, false),
+        Command::Inspect(args) => run_verify(&args.source, args.json, args.full_report, true),
         Command::Load(args) => run_load(&args),
         Command::Push(args) => push::run(&args),
         Command::Hash { files } => sums_check::hash(&files),
@@ -56,10 +56,20 @@ fn main() -> ExitCode {
 }
 
 /// `verify` and `inspect`: the same single pass, shown two ways.
-fn run_verify(source: &Source, json: bool, inspect: bool) -> Result<bool, CliError> {
+fn run_verify(
+    source: &Source,
+    json: bool,
+    full_report: bool,
+    inspect: bool,
+) -> Result<bool, CliError> {
     let (options, recorded) = options_for(source)?;
+    let reading = if full_report {
+        pipeline::Reading::ToTheEnd
+    } else {
+        pipeline::Reading::UntilSettled
+    };
     let report = with_progress(source, |path, progress, _| {
-        pipeline::verify_file(path, options, progress)
+        pipeline::verify_file(path, options, reading, progress)
     })?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -48,13 +48,13 @@ async fn verify(req: Request, env: &Env) -> Result<Response> {
         .headers()
         .get("content-length")?
         .and_then(|v| v.parse::<u64>().ok());
-    if let Some(max) = max_body {
-        if declared.is_some_and(|d| d > max) {
-            return problem(
-                413,
-                &format!("the body is larger than this verifier accepts ({max} bytes)"),
-            );
-        }
+    if let Some(max) = max_body
+        && declared.is_some_and(|d| d > max)
+    {
+        return problem(
+            413,
+            &format!("the body is larger than this verifier accepts ({max} bytes)"),
+        );
     }
     let Some(stream) = req.inner().body() else {
         return problem(

@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let bundle = builder.into_inner().expect("in-memory tar");
     let mut v = Verifier::new(Options::default());
-    v.update(&bundle);
+    let _ = v.update(&bundle);
     let report = v.finish();
     // Whatever the documents say, a plan exists exactly for verified bundles.
     let plan = verify_core::ImportPlan::from_report(&report);

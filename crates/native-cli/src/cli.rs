@@ -114,6 +114,13 @@ pub struct VerifyArgs {
     /// Print the report as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Read the whole bundle even after a finding that settles the verdict
+    /// (tar framing broken, a corrupt compressed stream, an entry or header
+    /// limit): the report then lists every finding and compares the file's
+    /// SHA-256. Without it reading stops there, and the report has the
+    /// findings so far.
+    #[arg(long)]
+    pub full_report: bool,
 }
 
 #[derive(Debug, Args)]
@@ -123,6 +130,13 @@ pub struct InspectArgs {
     /// Print the report as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Read the whole bundle even after a finding that settles the verdict
+    /// (tar framing broken, a corrupt compressed stream, an entry or header
+    /// limit): the report then lists every finding and compares the file's
+    /// SHA-256. Without it reading stops there, and the report has the
+    /// findings so far.
+    #[arg(long)]
+    pub full_report: bool,
 }
 
 #[derive(Debug, Args)]

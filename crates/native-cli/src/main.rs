@@ -27,8 +27,8 @@ const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Verify(args) => verify::run(&args.source, args.json, false),
-        Command::Inspect(args) => verify::run(&args.source, args.json, true),
+        Command::Verify(args) => verify::run(&args.source, args.json, args.full_report, false),
+        Command::Inspect(args) => verify::run(&args.source, args.json, args.full_report, true),
         Command::Load(args) => load::run(&args),
         Command::Push(args) => push::run(&args),
         Command::Hash { files } => sums::hash(&files),

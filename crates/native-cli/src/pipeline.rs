@@ -5,12 +5,14 @@
 //! pool, so a 50 GiB bundle costs a handful of allocations.
 
 use std::io::Read;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread;
 
-use verify_core::{EntrySink, FileHasher, ImportPlan, Options, Report, Sha256, Verifier};
+use verify_core::{EntrySink, FileHasher, Flow, ImportPlan, Options, Report, Sha256, Verifier};
 
 use crate::error::CliError;
 use crate::import::{FileTarget, ImportError, ImportSummary};
@@ -21,23 +23,42 @@ pub const CHUNK: usize = 1 << 20;
 /// Buffers queued per worker before the reader waits.
 const DEPTH: usize = 4;
 
+/// How much of a bundle to read once its verdict is settled (see
+/// [`verify_core::Flow`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Stop there: the report has the findings so far, and no whole-file
+    /// hash unless the file had already been read to its end.
+    UntilSettled,
+    /// Read on to the end: the report of the whole file (`--full-report`).
+    ToTheEnd,
+}
+
 /// Verifies the file at `path`, calling `progress` with bytes read so far.
 pub fn verify_file(
     path: &Path,
     options: Options,
+    reading: Reading,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report, CliError> {
     let mut file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
-    verify_reader(&mut file, options, progress).map_err(|e| CliError::io(path, e))
+    verify_reader(&mut file, options, reading, progress).map_err(|e| CliError::io(path, e))
 }
 
 /// Verifies whatever `reader` yields.
 pub fn verify_reader(
     reader: &mut dyn Read,
     options: Options,
+    reading: Reading,
     progress: &mut dyn FnMut(u64),
 ) -> std::io::Result<Report> {
-    run(reader, options, None, progress)
+    match run(reader, options, None, reading, progress)? {
+        Ran::Report(report) => Ok(report),
+        // Without a sink nothing can stop for one.
+        Ran::SinkStopped => Err(std::io::Error::other(
+            "verification stopped for an importer that was not there",
+        )),
+    }
 }
 
 /// Verifies the file at `path` and, in the same read, hands its files to
@@ -53,10 +74,12 @@ pub fn load_file(
     let (report, staged) = thread::scope(|scope| {
         let feeding = &mut *target;
         let importer = scope.spawn(move || feed_target(feeding, rx));
+        // A bundle that settled as a fail imports nothing: no need to read on.
         let report = run(
             &mut file,
             options,
             Some(Box::new(ChannelSink(tx))),
+            Reading::UntilSettled,
             progress,
         );
         let staged = importer.join().map_err(|_| worker_panicked());
@@ -65,7 +88,20 @@ pub fn load_file(
     // A read error or a dead thread leaves no report to commit on: undo
     // what was staged before saying why.
     let (report, staged) = match (report, staged) {
-        (Ok(report), Ok(staged)) => (report, staged),
+        (Ok(Ran::Report(report)), Ok(staged)) => (report, staged),
+        // The importer failed and reading stopped for it: there is no
+        // verdict, only the import's error.
+        (Ok(Ran::SinkStopped), Ok(Err(e))) => {
+            target.abort();
+            return Err(CliError::Import(e));
+        }
+        (Ok(Ran::SinkStopped), Ok(Ok(()))) => {
+            target.abort();
+            return Err(CliError::io(
+                path,
+                std::io::Error::other("the importer stopped without saying why"),
+            ));
+        }
         (Err(e), _) | (_, Err(e)) => {
             target.abort();
             return Err(CliError::io(path, e));
@@ -91,45 +127,79 @@ enum FileEvent {
     End(Sha256),
 }
 
+/// The importing thread's end of the channel; once that thread has given
+/// up (its receiver is gone), the verifier is told to stop.
 struct ChannelSink(SyncSender<FileEvent>);
 
-impl EntrySink for ChannelSink {
-    fn begin(&mut self, path: &str, size: u64) {
-        let _ = self.0.send(FileEvent::Begin(path.to_owned(), size));
-    }
-
-    fn data(&mut self, bytes: &[u8]) {
-        let _ = self.0.send(FileEvent::Data(bytes.to_vec()));
-    }
-
-    fn end(&mut self, sha256: &Sha256) {
-        let _ = self.0.send(FileEvent::End(*sha256));
+impl ChannelSink {
+    fn send(&self, event: FileEvent) -> ControlFlow<()> {
+        match self.0.send(event) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(_) => ControlFlow::Break(()),
+        }
     }
 }
 
-/// Applies events to the target until the verifier is done; after the
-/// target's first error the rest is drained and dropped.
+impl EntrySink for ChannelSink {
+    fn begin(&mut self, path: &str, size: u64) -> ControlFlow<()> {
+        self.send(FileEvent::Begin(path.to_owned(), size))
+    }
+
+    fn data(&mut self, bytes: &[u8]) -> ControlFlow<()> {
+        self.send(FileEvent::Data(bytes.to_vec()))
+    }
+
+    fn end(&mut self, sha256: &Sha256) -> ControlFlow<()> {
+        self.send(FileEvent::End(*sha256))
+    }
+}
+
+/// Applies events to the target until the verifier is done or the target
+/// fails; returning drops the receiver, which stops the verifier's sink and
+/// so the read (a full disk or a dead daemon should not cost the rest of
+/// the bundle).
 fn feed_target(target: &mut dyn FileTarget, rx: Receiver<FileEvent>) -> Result<(), ImportError> {
-    let mut status = Ok(());
     for event in rx {
-        if status.is_err() {
-            continue;
-        }
-        status = match event {
+        match event {
             FileEvent::Begin(path, size) => target.begin_file(&path, size),
             FileEvent::Data(bytes) => target.file_data(bytes),
             FileEvent::End(sha) => target.end_file(&sha),
-        };
+        }?;
     }
-    status
+    Ok(())
+}
+
+/// How a read ended.
+enum Ran {
+    /// With a report: of the whole file, or of a verdict that settled.
+    Report(Report),
+    /// Reading stopped because the sink's importer failed; it says why.
+    SinkStopped,
+}
+
+/// Why the verifying thread asked the reader to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Settled,
+    Sink,
+}
+
+/// How the read loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The input ended: every byte was read, hashed and verified.
+    AtEof,
+    /// Asked to stop (or a worker went away) before the input ended.
+    Stopped,
 }
 
 fn run(
     reader: &mut dyn Read,
     options: Options,
     sink: Option<Box<dyn EntrySink>>,
+    reading: Reading,
     progress: &mut dyn FnMut(u64),
-) -> std::io::Result<Report> {
+) -> std::io::Result<Ran> {
     let options = Options {
         hash_file: false,
         ..options
@@ -137,6 +207,8 @@ fn run(
     let (hash_tx, hash_rx) = mpsc::sync_channel::<Arc<Vec<u8>>>(DEPTH);
     let (verify_tx, verify_rx) = mpsc::sync_channel::<Arc<Vec<u8>>>(DEPTH);
     let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();
+    // Set by the verifying thread, read by the reader before each read.
+    let stop = AtomicBool::new(false);
 
     thread::scope(|scope| {
         let pool = pool_tx.clone();
@@ -149,24 +221,46 @@ fn run(
             hasher.finish()
         });
         let pool = pool_tx;
+        let stop_reading = &stop;
         let verifier = scope.spawn(move || {
             let mut verifier = match sink {
                 Some(sink) => Verifier::with_sink(options, sink),
                 None => Verifier::new(options),
             };
+            let mut why = None;
+            // Everything the reader sends is fed, even after it was asked
+            // to stop: then the bytes verified are the bytes hashed, and a
+            // read that reached the end anyway gives the whole report.
             for buf in verify_rx {
-                verifier.update(&buf);
+                let flow = verifier.update(&buf);
                 recycle(buf, &pool);
+                why = why.or(match flow {
+                    Flow::Settled if reading == Reading::UntilSettled => Some(Stop::Settled),
+                    Flow::SinkStopped => Some(Stop::Sink),
+                    _ => None,
+                });
+                if why.is_some() {
+                    stop_reading.store(true, Ordering::Relaxed);
+                }
             }
-            verifier
+            (verifier, why)
         });
 
-        let read = read_loop(reader, &hash_tx, &verify_tx, &pool_rx, progress);
+        let read = read_loop(reader, &hash_tx, &verify_tx, &pool_rx, &stop, progress);
         drop((hash_tx, verify_tx));
         let sha = hasher.join().map_err(|_| worker_panicked())?;
-        let verifier = verifier.join().map_err(|_| worker_panicked())?;
-        read?;
-        Ok(verifier.finish_with_file_sha256(sha))
+        let (verifier, why) = verifier.join().map_err(|_| worker_panicked())?;
+        match (read?, why) {
+            // Read to the end: the whole file was hashed and verified.
+            (Ended::AtEof, _) => Ok(Ran::Report(verifier.finish_with_file_sha256(sha))),
+            // The hash is of a prefix: the report must not use it.
+            (Ended::Stopped, Some(Stop::Settled)) => verifier
+                .finish_settled()
+                .map(Ran::Report)
+                .map_err(std::io::Error::other),
+            (Ended::Stopped, Some(Stop::Sink)) => Ok(Ran::SinkStopped),
+            (Ended::Stopped, None) => Err(worker_panicked()),
+        }
     })
 }
 
@@ -175,24 +269,34 @@ fn read_loop(
     hash_tx: &SyncSender<Arc<Vec<u8>>>,
     verify_tx: &SyncSender<Arc<Vec<u8>>>,
     pool: &Receiver<Vec<u8>>,
+    stop: &AtomicBool,
     progress: &mut dyn FnMut(u64),
-) -> std::io::Result<()> {
+) -> std::io::Result<Ended> {
     let mut total = 0u64;
     loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(Ended::Stopped);
+        }
         let mut buf = pool.try_recv().unwrap_or_default();
         buf.resize(CHUNK, 0);
         let n = fill(reader, &mut buf)?;
         if n == 0 {
-            return Ok(());
+            return Ok(Ended::AtEof);
         }
         buf.truncate(n);
         total += n as u64;
         let buf = Arc::new(buf);
         // A closed channel means a worker died; its join reports why.
         if hash_tx.send(Arc::clone(&buf)).is_err() || verify_tx.send(buf).is_err() {
-            return Ok(());
+            return Ok(Ended::Stopped);
         }
         progress(total);
+        // A short fill is the end of the input: say so without another
+        // read, so a small file that settles is still known to be whole
+        // (and its hash compared) however fast the verifier is.
+        if n < CHUNK {
+            return Ok(Ended::AtEof);
+        }
     }
 }
 
@@ -231,5 +335,71 @@ pub fn hash_reader(reader: &mut dyn Read) -> std::io::Result<verify_core::Sha256
             return Ok(hasher.finish());
         }
         hasher.update(&buf[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use verify_core::{FindingKind, Options, Report, Verdict};
+
+    use super::{CHUNK, Reading, verify_reader};
+
+    /// `len` bytes that are not a tar (the first header's checksum is
+    /// wrong), counting how many were read.
+    struct Junk {
+        len: u64,
+        read: u64,
+    }
+
+    impl Read for Junk {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = usize::try_from(self.len - self.read)
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            buf[..n].fill(b'x');
+            self.read += n as u64;
+            Ok(n)
+        }
+    }
+
+    const LEN: u64 = 64 << 20;
+
+    /// The report on `len` bytes of junk, and how many were read.
+    fn verify_junk(len: u64, reading: Reading) -> (Report, u64) {
+        let mut junk = Junk { len, read: 0 };
+        let report =
+            verify_reader(&mut junk, Options::default(), reading, &mut |_| {}).expect("a report");
+        (report, junk.read)
+    }
+
+    #[test]
+    fn a_settled_bundle_is_not_read_to_the_end() {
+        let (report, read) = verify_junk(LEN, Reading::UntilSettled);
+        assert_eq!(report.verdict, Verdict::Fail);
+        assert!(report.has(FindingKind::NotABundle));
+        // The reader runs a few buffers ahead of the verifier, no more.
+        assert!(read <= 8 * CHUNK as u64, "read {read} bytes");
+        assert_eq!(report.bundle.size, read, "every byte read was verified");
+        // Not read whole, so not hashed whole: no claim about the file.
+        assert_eq!(report.bundle.sha256, None);
+        assert!(!report.has(FindingKind::FileDigestMismatch));
+    }
+
+    #[test]
+    fn a_full_report_reads_it_all() {
+        let (report, read) = verify_junk(LEN, Reading::ToTheEnd);
+        assert_eq!(read, LEN);
+        assert_eq!(report.bundle.size, LEN);
+        assert!(report.bundle.sha256.is_some());
+        assert!(report.has(FindingKind::NotABundle));
+    }
+
+    #[test]
+    fn a_small_file_that_settles_is_still_read_whole_and_hashed() {
+        let (report, read) = verify_junk(70_000, Reading::UntilSettled);
+        assert_eq!(read, 70_000);
+        assert!(report.bundle.sha256.is_some());
     }
 }

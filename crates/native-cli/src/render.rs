@@ -67,7 +67,15 @@ fn bundle_lines(
     style: Style,
 ) {
     let b = &report.bundle;
-    let _ = writeln!(out, "bundle    {} ({})", Untrusted(name), size(b.size));
+    // The CLI hashes every file it reads to the end; no hash means reading
+    // stopped once the verdict was settled, and `size` counts what was read.
+    let read = if b.sha256.is_none() { "read: " } else { "" };
+    let _ = writeln!(
+        out,
+        "bundle    {} ({read}{})",
+        Untrusted(name),
+        size(b.size)
+    );
     if let Some(sha) = b.sha256 {
         let _ = writeln!(out, "sha256    {sha}");
     }
@@ -89,7 +97,16 @@ fn bundle_lines(
                 Untrusted(&r.source)
             );
         }
-        _ => {
+        (None, Some(r)) => {
+            let _ = writeln!(
+                out,
+                "recorded  {} not compared: reading stopped at a finding that fails the \
+                 bundle (--full-report reads it all) (from {})",
+                r.sha256,
+                Untrusted(&r.source)
+            );
+        }
+        (_, None) => {
             let _ = writeln!(
                 out,
                 "recorded  none given: the whole-file hash was not compared"

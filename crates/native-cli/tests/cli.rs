@@ -169,3 +169,63 @@ fn hash_and_check_agree_with_sha256sum_files() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("b.tar: FAILED"));
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// `airlock verify` on a FIFO fed 64 MiB that is not a tar: how many bytes
+/// the writer got rid of before airlock closed its end, and the report.
+fn verify_fifo(extra: &[&str]) -> (u64, serde_json::Value) {
+    use std::io::Write;
+    const LEN: u64 = 64 << 20;
+    let dir = std::env::temp_dir().join(format!(
+        "airlock-fifo-{}-{}",
+        std::process::id(),
+        extra.len()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).expect("temp dir");
+    let fifo = dir.join("bundle.tar");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut pipe = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&fifo)
+                .expect("open fifo");
+            let junk = vec![b'x'; 1 << 16];
+            let mut written = 0u64;
+            // Rust ignores SIGPIPE: a closed reader is an error here, not death.
+            while written < LEN && pipe.write_all(&junk).is_ok() {
+                written += junk.len() as u64;
+            }
+            written
+        })
+    };
+    let mut args = vec!["verify", "--json", "--no-progress"];
+    args.extend_from_slice(extra);
+    let path = fifo.to_str().expect("utf-8 path");
+    args.push(path);
+    let out = airlock(&args);
+    let written = writer.join().expect("writer");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    (written, json(&out))
+}
+
+#[test]
+fn a_settled_verdict_stops_the_read_unless_a_full_report_is_asked_for() {
+    let (written, report) = verify_fifo(&[]);
+    assert!(written < 32 << 20, "{written} bytes were read");
+    assert_eq!(report["verdict"], "fail");
+    assert_eq!(report["findings"][0]["kind"], "not-a-bundle");
+    assert_eq!(report["bundle"]["sha256"], serde_json::Value::Null);
+
+    let (written, report) = verify_fifo(&["--full-report"]);
+    assert_eq!(written, 64 << 20);
+    assert_eq!(report["bundle"]["size"], 64 << 20);
+    assert_eq!(report["findings"][0]["kind"], "not-a-bundle");
+    assert!(report["bundle"]["sha256"].is_string());
+}

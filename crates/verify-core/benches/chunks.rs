@@ -206,7 +206,8 @@ fn verify(bundle: &[u8], sha256: Sha256, hash_file: bool, buf: &mut [u8]) -> Ver
     for piece in bundle.chunks(buf.len()) {
         let buf = &mut buf[..piece.len()];
         buf.copy_from_slice(piece);
-        v.update(black_box(buf));
+        // Every row reads the whole bundle, as it always has.
+        let _ = v.update(black_box(buf));
     }
     let report = if hash_file {
         v.finish()

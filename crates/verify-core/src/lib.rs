@@ -3,9 +3,11 @@
 //! stream of bytes, in one pass and in constant memory.
 //!
 //! The core is sans-IO: callers feed bytes with [`Verifier::update`] in
-//! pieces of any size and call [`Verifier::finish`] for a [`Report`]. It
-//! never reads files, spawns threads or looks at clocks, so the CLI, the web
-//! page (WASM) and the edge verifier all drive it the same way.
+//! pieces of any size and call [`Verifier::finish`] for a [`Report`]; each
+//! piece's [`Flow`] says whether more is wanted, so a caller can stop reading
+//! a bundle whose verdict is already settled. It never reads files, spawns
+//! threads or looks at clocks, so the CLI, the web page (WASM) and the edge
+//! verifier all drive it the same way.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -31,4 +33,4 @@ pub use report::{
     BundleFormat, BundleReport, Compression, Finding, FindingKind, ImageReport, LayerReport,
     Report, Severity, Verdict,
 };
-pub use verifier::{EntrySink, FileHasher, Options, Verifier};
+pub use verifier::{EntrySink, FileHasher, Flow, NotSettled, Options, Verifier};

@@ -176,6 +176,12 @@ impl TarStream {
         self.entries
     }
 
+    /// Whether the archive broke and everything after is being ignored.
+    /// Only [`Self::fail`] (with an error finding) and `finish` get here.
+    pub fn is_failed(&self) -> bool {
+        matches!(self.state, State::Failed)
+    }
+
     /// Feeds the next bytes of the tar stream.
     pub fn update<S: TarSink>(&mut self, mut input: &[u8], sink: &mut S) {
         while !input.is_empty() {

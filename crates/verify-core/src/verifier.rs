@@ -1,6 +1,7 @@
 //! The push-fed verifier: the one type every face drives.
 
 use std::io::{self, Write};
+use std::ops::ControlFlow;
 
 use sha2::{Digest as _, Sha256 as Sha256Hasher};
 
@@ -68,16 +69,74 @@ impl FileHasher {
 /// files whose path was admitted and whose name can belong to an image
 /// (`blobs/ALG/ENCODED`, and a docker-archive's `NAME.json`, `NAME.tar` and
 /// `DIR/layer.tar`) are shown, so junk in a hostile bundle takes no room in
-/// the importer before the verdict. The sink cannot stop the
-/// verifier: one that fails keeps its error and reports it afterwards.
+/// the importer before the verdict.
+///
+/// Each call answers whether the sink wants more. A sink that can no longer
+/// take files (its disk is full, its daemon went away) returns
+/// [`ControlFlow::Break`]: it is shown nothing more, and
+/// [`Verifier::update`] answers [`Flow::SinkStopped`] so the caller can stop
+/// reading instead of draining the bundle for nobody. The sink keeps its own
+/// error and reports it afterwards; verification itself goes on for a caller
+/// that keeps feeding.
 pub trait EntrySink: Send {
     /// A file starts: its normalized path and its size from the tar header.
-    fn begin(&mut self, path: &str, size: u64);
+    fn begin(&mut self, path: &str, size: u64) -> ControlFlow<()>;
     /// The next piece of the file's bytes.
-    fn data(&mut self, bytes: &[u8]);
+    fn data(&mut self, bytes: &[u8]) -> ControlFlow<()>;
     /// The file ended; this is the SHA-256 of the bytes shown.
-    fn end(&mut self, sha256: &Sha256);
+    fn end(&mut self, sha256: &Sha256) -> ControlFlow<()>;
 }
+
+/// What the verifier wants after a piece of input, from [`Verifier::update`].
+///
+/// # When a verification is settled
+///
+/// Settled means the core has stopped reading the archive at a point already
+/// fed, so no later byte can add a finding about the archive, and the verdict
+/// is [`Verdict::Fail`]. That happens when the tar framing breaks where Go's
+/// reader stops too (not a tar at all, a header checksum, a size or field Go
+/// cannot read, a lone zero block, a malformed PAX record, a GNU sparse
+/// entry, an extended header over `max_tar_metadata_bytes`, more than
+/// `max_entries` entries), or when a compressed bundle's outer stream fails
+/// (corrupt, or expanded past `max_expansion_ratio`): the core discards what
+/// follows either way.
+///
+/// Failures that leave the archive readable do not settle it: a blob digest
+/// mismatch, an unsafe path or a duplicate entry fail the bundle too, but
+/// reading on still finds more, and the full report lists every problem.
+///
+/// What later bytes could still change is the whole-file hash and, for a
+/// compressed bundle whose tar broke, a finding about the outer stream; a
+/// caller that stops reading ends with [`Verifier::finish_settled`], whose
+/// report leaves both out.
+#[must_use = "a caller that ignores the flow reads input nobody needs"]
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Feed the next piece.
+    Continue,
+    /// The verdict is settled (a fail); stop reading and call
+    /// [`Verifier::finish_settled`], or read on and call
+    /// [`Verifier::finish`] for the report of the whole file.
+    Settled,
+    /// The [`EntrySink`] stopped; the verdict is not known yet. The caller
+    /// stops reading and reports its sink's error; no report of this
+    /// verification can be trusted without the rest of the input.
+    SinkStopped,
+}
+
+impl Flow {
+    /// Whether the verifier wants more input.
+    pub fn wants_more(self) -> bool {
+        self == Flow::Continue
+    }
+}
+
+/// [`Verifier::finish_settled`] was called on a verification that has not
+/// settled: a report of part of a bundle could pass a bundle never checked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the verification has not settled: its report needs the whole input")]
+pub struct NotSettled;
 
 /// Bytes needed to tell gzip, zstd and tar apart.
 const MAGIC_LEN: usize = 4;
@@ -97,7 +156,9 @@ enum Input {
 /// ```
 /// use verify_core::{Options, Verifier};
 /// let mut v = Verifier::new(Options::default());
-/// v.update(b"not a bundle at all");
+/// // Not a tar: the verdict is settled by the first header block.
+/// let flow = v.update(&[b'x'; 512]);
+/// assert_eq!(flow, verify_core::Flow::Settled);
 /// let report = v.finish();
 /// assert_eq!(report.verdict, verify_core::Verdict::Fail);
 /// ```
@@ -137,7 +198,44 @@ impl Verifier {
     }
 
     /// Feeds the next piece of the bundle; pieces may have any size.
-    pub fn update(&mut self, chunk: &[u8]) {
+    ///
+    /// Bytes fed after the answer was [`Flow::Settled`] are still taken (a
+    /// caller that wants the report of the whole file reads on), and the
+    /// answer stays `Settled`.
+    pub fn update(&mut self, chunk: &[u8]) -> Flow {
+        self.take(chunk);
+        if self.is_settled() {
+            Flow::Settled
+        } else if self.sink_stopped() {
+            Flow::SinkStopped
+        } else {
+            Flow::Continue
+        }
+    }
+
+    /// Whether the verdict is settled: see [`Flow`] for the rule.
+    pub fn is_settled(&self) -> bool {
+        match &self.input {
+            Input::Sniffing(_) => false,
+            Input::Plain(reader) => reader.tar.is_failed(),
+            // A failed outer stream is fed nothing more and ends in a
+            // finding at `finish`, whatever follows.
+            Input::Compressed { decoder, error } => {
+                error.is_some() || decoder.get_ref().tar.is_failed()
+            }
+        }
+    }
+
+    /// Whether the [`EntrySink`] asked to stop.
+    fn sink_stopped(&self) -> bool {
+        match &self.input {
+            Input::Sniffing(_) => false,
+            Input::Plain(reader) => reader.collector.sink_stopped,
+            Input::Compressed { decoder, .. } => decoder.get_ref().collector.sink_stopped,
+        }
+    }
+
+    fn take(&mut self, chunk: &[u8]) {
         if let Some(h) = &mut self.file_hasher {
             h.update(chunk);
         }
@@ -198,16 +296,30 @@ impl Verifier {
     /// Ends the stream and produces the report, using the internal file hash.
     pub fn finish(mut self) -> Report {
         let sha = self.file_hasher.take().map(FileHasher::finish);
-        self.conclude(sha)
+        self.conclude(sha, End::Whole)
     }
 
     /// Ends the stream with a whole-file hash computed elsewhere.
     pub fn finish_with_file_sha256(mut self, file_sha256: Sha256) -> Report {
         self.file_hasher = None;
-        self.conclude(Some(file_sha256))
+        self.conclude(Some(file_sha256), End::Whole)
     }
 
-    fn conclude(mut self, file_sha256: Option<Sha256>) -> Report {
+    /// Ends a settled verification whose caller stopped reading: the report
+    /// has every finding about the archive (the same whatever the chunking),
+    /// a fail verdict, and `size` counts the bytes fed. The file was not read
+    /// to its end, so its hash is not known: the report claims neither a
+    /// match nor a mismatch, and a compressed stream cut by the caller is not
+    /// reported as cut.
+    pub fn finish_settled(mut self) -> Result<Report, NotSettled> {
+        if !self.is_settled() {
+            return Err(NotSettled);
+        }
+        self.file_hasher = None;
+        Ok(self.conclude(None, End::Settled))
+    }
+
+    fn conclude(mut self, file_sha256: Option<Sha256>, end: End) -> Report {
         if let Input::Sniffing(head) = &mut self.input {
             let head = std::mem::take(head);
             if head.is_empty() {
@@ -226,9 +338,11 @@ impl Verifier {
             Input::Plain(reader) => *reader,
             Input::Sniffing(_) => Reader::new(&limits, None),
             Input::Compressed { mut decoder, error } => {
-                let error = match error {
-                    Some(e) => Some(e),
-                    None => decoder.finish().err(),
+                let error = match (error, end) {
+                    (Some(e), _) => Some(e),
+                    // The caller stopped feeding; the stream did not end.
+                    (None, End::Settled) => None,
+                    (None, End::Whole) => decoder.finish().err(),
                 };
                 let reader = std::mem::replace(decoder.get_mut(), Reader::new(&limits, None));
                 if let Some(e) = error {
@@ -344,6 +458,15 @@ impl Verifier {
     }
 }
 
+/// How the input ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The caller fed the whole file.
+    Whole,
+    /// The caller stopped once the verdict was settled.
+    Settled,
+}
+
 fn compression_name(c: Compression) -> &'static str {
     match c {
         Compression::None => "tar",
@@ -374,6 +497,7 @@ impl Reader {
                 current: None,
                 json_used: 0,
                 sink,
+                sink_stopped: false,
             },
             written: 0,
             allowed: u64::MAX,
@@ -419,6 +543,24 @@ struct Collector {
     current: Option<Current>,
     json_used: u64,
     sink: Option<Box<dyn EntrySink>>,
+    /// The sink said it wants nothing more; it has been dropped.
+    sink_stopped: bool,
+}
+
+impl Collector {
+    /// Shows the sink one event if it still wants them and `forwarded` says
+    /// the file is one it sees.
+    fn show(&mut self, forwarded: bool, event: impl FnOnce(&mut dyn EntrySink) -> ControlFlow<()>) {
+        let Some(sink) = self.sink.as_mut().filter(|_| forwarded) else {
+            return;
+        };
+        if event(sink.as_mut()).is_break() {
+            // Dropping it lets a sink that holds a channel or a connection
+            // close it now rather than at the end of the bundle.
+            self.sink = None;
+            self.sink_stopped = true;
+        }
+    }
 }
 
 impl TarSink for Collector {
@@ -428,9 +570,7 @@ impl TarSink for Collector {
         self.current = match (header.kind, admitted.path) {
             (EntryKind::File, Some(path)) => {
                 let forwarded = crate::formats::may_be_image_part(&path);
-                if let Some(sink) = self.sink.as_mut().filter(|_| forwarded) {
-                    sink.begin(&path, header.size);
-                }
+                self.show(forwarded, |sink| sink.begin(&path, header.size));
                 let budget = self.limits.max_json_bytes.min(
                     self.limits
                         .max_json_total_bytes
@@ -450,9 +590,8 @@ impl TarSink for Collector {
     fn data(&mut self, bytes: &[u8]) {
         if let Some(current) = &mut self.current {
             current.digest.update(bytes);
-            if let Some(sink) = self.sink.as_mut().filter(|_| current.forwarded) {
-                sink.data(bytes);
-            }
+            let forwarded = current.forwarded;
+            self.show(forwarded, |sink| sink.data(bytes));
         }
     }
 
@@ -461,9 +600,7 @@ impl TarSink for Collector {
             return;
         };
         let content = current.digest.finish();
-        if let Some(sink) = self.sink.as_mut().filter(|_| current.forwarded) {
-            sink.end(&content.sha256);
-        }
+        self.show(current.forwarded, |sink| sink.end(&content.sha256));
         if let Json::Kept(bytes) = &content.json {
             self.json_used += bytes.len() as u64;
         }
@@ -494,5 +631,96 @@ impl TarSink for Collector {
 
     fn finding(&mut self, finding: Finding) {
         self.findings.push(finding);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn junk() -> Vec<u8> {
+        (0..64 << 10).map(|i| (i % 251) as u8 | 1).collect()
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).expect("in-memory gzip");
+        e.finish().expect("in-memory gzip")
+    }
+
+    fn options(expected: Option<Sha256>) -> Options {
+        Options {
+            expected_sha256: expected,
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_tar_settles_on_its_first_block_and_stays_settled() {
+        let bytes = junk();
+        let wrong = Sha256::from_bytes([7; 32]);
+        let mut v = Verifier::new(options(Some(wrong)));
+        assert_eq!(v.update(&bytes[..511]), Flow::Continue);
+        assert!(!v.is_settled());
+        assert_eq!(v.update(&bytes[511..512]), Flow::Settled);
+        assert_eq!(v.update(&bytes[512..]), Flow::Settled);
+        assert_eq!(v.update(&[]), Flow::Settled);
+        let early = v.finish_settled().expect("settled");
+        assert_eq!(early.verdict, Verdict::Fail);
+        assert!(early.has(FindingKind::NotABundle));
+        // The hash of a file not read to its end is not claimed either way.
+        assert_eq!(
+            (early.bundle.sha256, early.bundle.sha256_matches),
+            (None, None)
+        );
+        assert!(!early.has(FindingKind::FileDigestMismatch));
+
+        // Read to the end, the same verifier says what it always said.
+        let mut v = Verifier::new(options(Some(wrong)));
+        let _ = v.update(&bytes);
+        let full = v.finish();
+        assert!(full.has(FindingKind::FileDigestMismatch));
+        assert_eq!(full.bundle.sha256_matches, Some(false));
+    }
+
+    #[test]
+    fn a_compressed_bundle_settles_when_its_tar_or_its_stream_breaks() {
+        // The tar inside breaks: settled, and the stream the caller cut is
+        // not reported as cut.
+        let mut compressed = gzip(&junk());
+        let mut v = Verifier::new(Options::default());
+        let flows: Vec<Flow> = compressed.chunks(100).map(|c| v.update(c)).collect();
+        assert_eq!(flows.last(), Some(&Flow::Settled));
+        let mut cut = Verifier::new(Options::default());
+        for piece in compressed.chunks(100) {
+            if !cut.update(piece).wants_more() {
+                break;
+            }
+        }
+        assert!(cut.bytes_fed() < compressed.len() as u64);
+        let early = cut.finish_settled().expect("settled");
+        assert!(early.has(FindingKind::NotABundle));
+        assert!(!early.has(FindingKind::Truncated), "{:?}", early.findings);
+
+        // The stream itself breaks: settled too, whatever follows.
+        compressed.truncate(10);
+        compressed.extend_from_slice(&[0xff; 64]);
+        let mut v = Verifier::new(Options::default());
+        assert_eq!(v.update(&compressed), Flow::Settled);
+        assert_eq!(v.update(&[0; 4096]), Flow::Settled);
+        let early = v.finish_settled().expect("settled");
+        assert!(early.has(FindingKind::Truncated), "{:?}", early.findings);
+    }
+
+    #[test]
+    fn an_unsettled_verification_gives_no_early_report() {
+        let mut v = Verifier::new(Options::default());
+        assert_eq!(v.update(&[0; 100]), Flow::Continue);
+        assert_eq!(v.finish_settled().err(), Some(NotSettled));
+        // Nothing fed is not settled either: an empty file's verdict comes
+        // from `finish`.
+        assert!(!Verifier::new(Options::default()).is_settled());
     }
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use test_support::{corpus_dir, rows};
-use verify_core::{FindingKind, Options, Report, Sha256, Verdict, Verifier, sums};
+use verify_core::{FindingKind, Flow, Options, Report, Sha256, Verdict, Verifier, sums};
 
 /// The recorded hash from the sidecar next to the file, as users have it.
 fn recorded(path: &Path) -> Option<Sha256> {
@@ -23,7 +23,8 @@ fn verify(bytes: &[u8], expected: Option<Sha256>, chunk: usize) -> Report {
         ..Options::default()
     });
     for piece in bytes.chunks(chunk.max(1)) {
-        v.update(piece);
+        // Fed to the end whatever the flow: the report of the whole file.
+        let _ = v.update(piece);
     }
     v.finish()
 }
@@ -200,4 +201,84 @@ fn bad_bundles_say_where() {
 
     let r = run("zip-disguised.tar");
     assert!(first(&r, FindingKind::NotABundle).message.contains("ZIP"));
+}
+
+/// Feeds `bytes` in `chunk`-byte pieces until the verdict is settled, as a
+/// face that stops reading does; `None` if it never settled.
+fn verify_until_settled(bytes: &[u8], expected: Option<Sha256>, chunk: usize) -> Option<Report> {
+    let mut v = Verifier::new(Options {
+        expected_sha256: expected,
+        ..Options::default()
+    });
+    let mut pieces = bytes.chunks(chunk.max(1));
+    for piece in pieces.by_ref() {
+        match v.update(piece) {
+            Flow::Continue => {}
+            Flow::Settled => break,
+            other => panic!("no sink, yet {other:?}"),
+        }
+    }
+    // Bytes after the verdict settled change nothing but the file's hash.
+    if let Some(next) = pieces.next() {
+        assert_eq!(v.update(next), Flow::Settled, "settled stays settled");
+    }
+    v.is_settled().then(|| v.finish_settled().expect("settled"))
+}
+
+#[test]
+fn a_settled_verdict_is_the_full_reports_and_does_not_depend_on_chunking() {
+    let mut settled = Vec::new();
+    for row in rows() {
+        let path = corpus_dir().join(&row.file);
+        let bytes = std::fs::read(&path).expect("corpus file");
+        let expected = recorded(&path);
+        let full = verify(&bytes, expected, bytes.len().max(1));
+        let whole = verify_until_settled(&bytes, expected, bytes.len().max(1));
+        // Only `size` (bytes fed before the caller stopped) may differ.
+        let normalized = |r: Option<Report>| {
+            r.map(|mut r| {
+                r.bundle.size = 0;
+                serde_json::to_string(&r).expect("json")
+            })
+        };
+        let early = normalized(whole.clone());
+        for chunk in [1usize, 511, 4099, 1 << 16] {
+            if chunk == 1 && bytes.len() > 3 << 20 {
+                continue;
+            }
+            let split = normalized(verify_until_settled(&bytes, expected, chunk));
+            assert_eq!(early, split, "{} fed in {chunk}-byte pieces", row.file);
+        }
+        let Some(early) = whole else {
+            continue;
+        };
+        settled.push(row.file.clone());
+        assert_eq!(early.verdict, Verdict::Fail, "{}", row.file);
+        assert_eq!(early.verdict, full.verdict, "{}", row.file);
+        // The hash of a file not read to its end is neither claimed nor denied.
+        assert_eq!(early.bundle.sha256, None, "{}", row.file);
+        assert_eq!(early.bundle.sha256_matches, None, "{}", row.file);
+        assert!(!early.has(FindingKind::FileDigestMismatch), "{}", row.file);
+        // Every finding the early report makes, the full one makes too.
+        for f in &early.findings {
+            assert!(full.findings.contains(f), "{}: {f:?}", row.file);
+        }
+        for kind in &row.kinds {
+            assert!(kind_names(&early).contains(kind), "{}: {kind}", row.file);
+        }
+    }
+    // Broken framing settles; a bad blob, path or name does not (reading
+    // on finds more).
+    for file in ["bad/not-a-tar.bin", "bad/zip-disguised.tar"] {
+        assert!(settled.iter().any(|s| s == file), "{file}: {settled:?}");
+    }
+    for file in [
+        "bad/bitflip-layer.tar",
+        "bad/path-traversal.tar",
+        "bad/duplicate-entry.tar",
+        "good/docker-save-legacy.tar.gz",
+    ] {
+        assert!(!settled.iter().any(|s| s == file), "{file}: {settled:?}");
+    }
+    eprintln!("settled early: {settled:?}");
 }

@@ -2,37 +2,42 @@
 //! can be part of an image, so a hostile bundle's junk fills no disk before
 //! the verdict.
 
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 
 use test_support::cases::*;
-use verify_core::{EntrySink, Options, Sha256, Verdict, Verifier};
+use verify_core::{EntrySink, Flow, Options, Sha256, Verdict, Verifier};
 
 /// Records the paths and byte counts the verifier hands on.
 #[derive(Clone, Default)]
 struct Seen(Arc<Mutex<Vec<(String, u64)>>>);
 
 impl EntrySink for Seen {
-    fn begin(&mut self, path: &str, _size: u64) {
+    fn begin(&mut self, path: &str, _size: u64) -> ControlFlow<()> {
         if let Ok(mut seen) = self.0.lock() {
             seen.push((path.to_owned(), 0));
         }
+        ControlFlow::Continue(())
     }
 
-    fn data(&mut self, bytes: &[u8]) {
+    fn data(&mut self, bytes: &[u8]) -> ControlFlow<()> {
         if let Ok(mut seen) = self.0.lock()
             && let Some(last) = seen.last_mut()
         {
             last.1 += bytes.len() as u64;
         }
+        ControlFlow::Continue(())
     }
 
-    fn end(&mut self, _sha256: &Sha256) {}
+    fn end(&mut self, _sha256: &Sha256) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
 }
 
 fn forwarded(bundle: &[u8]) -> (Verdict, Vec<(String, u64)>) {
     let seen = Seen::default();
     let mut verifier = Verifier::with_sink(Options::default(), Box::new(seen.clone()));
-    verifier.update(bundle);
+    let _ = verifier.update(bundle);
     let verdict = verifier.finish().verdict;
     let files = seen.0.lock().map(|s| s.clone()).unwrap_or_default();
     (verdict, files)
@@ -87,7 +92,7 @@ fn every_file_an_image_uses_is_handed_on() {
         );
         let plan = verify_core::ImportPlan::from_report(&{
             let mut v = Verifier::new(Options::default());
-            v.update(&bundle);
+            let _ = v.update(&bundle);
             v.finish()
         })
         .expect("plan");
@@ -103,4 +108,72 @@ fn every_file_an_image_uses_is_handed_on() {
             }
         }
     }
+}
+
+/// A sink that stops after `budget` bytes, as an importer whose disk filled.
+struct Full {
+    budget: u64,
+    shown: Arc<Mutex<u64>>,
+}
+
+impl EntrySink for Full {
+    fn begin(&mut self, _path: &str, _size: u64) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+
+    fn data(&mut self, bytes: &[u8]) -> ControlFlow<()> {
+        let Ok(mut shown) = self.shown.lock() else {
+            return ControlFlow::Break(());
+        };
+        *shown += bytes.len() as u64;
+        if *shown >= self.budget {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
+    fn end(&mut self, _sha256: &Sha256) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
+
+#[test]
+fn a_sink_that_stops_stops_the_read_and_is_shown_nothing_more() {
+    let bundle = good("podman-oci-archive.tar");
+    let shown = Arc::new(Mutex::new(0));
+    let sink = Full {
+        budget: 1,
+        shown: Arc::clone(&shown),
+    };
+    let mut v = Verifier::with_sink(Options::default(), Box::new(sink));
+    let mut flows = Vec::new();
+    for piece in bundle.chunks(4096) {
+        flows.push(v.update(piece));
+    }
+    let stopped_at = flows
+        .iter()
+        .position(|f| *f == Flow::SinkStopped)
+        .expect("the sink's stop reaches the caller");
+    assert!(flows[..stopped_at].iter().all(|f| f.wants_more()));
+    assert!(flows[stopped_at..].iter().all(|f| *f == Flow::SinkStopped));
+    // One piece of one file, then nothing: the sink was dropped.
+    assert!(*shown.lock().expect("lock") <= 4096);
+    // Not settled: a report of part of a bundle is refused.
+    assert!(!v.is_settled());
+    // A caller that read on anyway gets the report of the whole file.
+    assert_eq!(v.finish().verdict, Verdict::Ok);
+    let mut early = Verifier::with_sink(
+        Options::default(),
+        Box::new(Full {
+            budget: 1,
+            shown: Arc::new(Mutex::new(0)),
+        }),
+    );
+    for piece in bundle.chunks(4096) {
+        if !early.update(piece).wants_more() {
+            break;
+        }
+    }
+    assert_eq!(early.finish_settled().err(), Some(verify_core::NotSettled));
 }

@@ -37,10 +37,28 @@ impl BundleVerifier {
         })
     }
 
-    /// Feeds the next piece of the bundle.
-    pub fn update(&mut self, chunk: &[u8]) -> Result<(), JsError> {
-        self.verifier()?.update(chunk);
-        Ok(())
+    /// Feeds the next piece of the bundle; returns whether more is wanted
+    /// (false once the verdict is settled: see `isSettled`).
+    pub fn update(&mut self, chunk: &[u8]) -> Result<bool, JsError> {
+        Ok(self.verifier()?.update(chunk).wants_more())
+    }
+
+    /// Whether the verdict is settled (a fail nothing further can change);
+    /// a page that stops reading then calls `finishSettled`.
+    #[wasm_bindgen(js_name = isSettled)]
+    pub fn is_settled(&self) -> bool {
+        self.inner.as_ref().is_some_and(Verifier::is_settled)
+    }
+
+    /// Ends a settled verification whose file was not read to its end:
+    /// the report as JSON text, without a whole-file hash.
+    #[wasm_bindgen(js_name = finishSettled)]
+    pub fn finish_settled(&mut self) -> Result<String, JsError> {
+        let report = self
+            .take()?
+            .finish_settled()
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        to_json(&report)
     }
 
     /// Bytes fed so far.

@@ -13,10 +13,20 @@ use crate::pipeline;
 use crate::render;
 
 /// Verifies the bundle and shows the verdict (`inspect`: the images too).
-pub fn run(source: &Source, json: bool, inspect: bool) -> Result<bool, CliError> {
+pub fn run(
+    source: &Source,
+    json: bool,
+    full_report: bool,
+    inspect: bool,
+) -> Result<bool, CliError> {
     let (options, recorded) = options_for(source)?;
+    let reading = if full_report {
+        pipeline::Reading::ToTheEnd
+    } else {
+        pipeline::Reading::UntilSettled
+    };
     let report = with_progress(source, |path, progress, _| {
-        pipeline::verify_file(path, options, progress)
+        pipeline::verify_file(path, options, reading, progress)
     })?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -65,6 +65,11 @@ impl OciLayout {
         let parent = DirHandle::open(parent_path).map_err(|e| ImportError::io(parent_path, e))?;
         parent.ensure_private()?;
         if let Some(layout) = open_existing(&parent, &name)? {
+            // Another load may be half-way through making this layout (its
+            // blobs there, its oci-layout not yet): wait for its commit.
+            layout
+                .lock()
+                .map_err(|e| ImportError::io(layout.path(), e))?;
             let is_layout = layout
                 .has_file("oci-layout")
                 .map_err(|e| ImportError::io(layout.join("oci-layout"), e))?;

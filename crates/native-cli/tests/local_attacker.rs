@@ -25,7 +25,7 @@ fn bundle() -> PathBuf {
 /// it (the target dir may sit under a home directory they cannot enter).
 fn shared_scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("airlock-attack-{name}"));
-    let _ = Command::new("umount").arg("-l").arg(&dir).output();
+    support::unmount(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir(&dir).expect("scratch");
     chmod(&dir, 0o755);
@@ -375,16 +375,10 @@ fn concurrent_loads_into_one_layout_keep_every_name() {
 fn a_full_disk_stops_the_load_before_it_fills() {
     let base = shared_scratch("full-disk");
     let small = base.join("small");
-    std::fs::create_dir(&small).expect("mount point");
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs"])
-        .arg(&small)
-        .status()
-        .expect("mount runs (the tests run as root)");
-    assert!(mounted.success(), "cannot mount a tmpfs for the test");
+    support::mount_tmpfs(&small, "2m");
     let out = load(&small.join("layout"));
     let listed = listing(&small);
-    let _ = Command::new("umount").arg(&small).status();
+    support::unmount(&small);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("not enough free space"),

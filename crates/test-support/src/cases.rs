@@ -742,9 +742,10 @@ pub fn case_d3() -> Vec<u8> {
     b.into_inner().expect("in-memory tar")
 }
 
-/// D4: the bundle's only `manifest.json` under an old-GNU header whose
-/// atime is `0 0`.
-pub fn case_d4() -> Vec<u8> {
+/// The legacy docker-save bundle with its only `manifest.json` moved last,
+/// under an old-GNU header that `time_fields` edits (Go's reader reads
+/// those fields as a name prefix when they are not numbers).
+fn manifest_under_gnu_header(time_fields: impl FnOnce(RawHeader) -> RawHeader) -> Vec<u8> {
     let mut bundle = Bundle::open(&good("docker-save-legacy.tar"));
     let manifest = bundle.data("manifest.json").to_vec();
     bundle.remove("manifest.json");
@@ -753,9 +754,19 @@ pub fn case_d4() -> Vec<u8> {
         b.append(&m.header, m.data.as_slice())
             .expect("in-memory tar");
     }
-    let header = RawHeader::gnu(b"manifest.json", manifest.len() as u64, b'0').set(345, b"0 0");
+    let header = time_fields(RawHeader::gnu(
+        b"manifest.json",
+        manifest.len() as u64,
+        b'0',
+    ));
     append_raw(&mut b, header, &manifest);
     b.into_inner().expect("in-memory tar")
+}
+
+/// D4: the bundle's only `manifest.json` under an old-GNU header whose
+/// atime is `0 0`.
+pub fn case_d4() -> Vec<u8> {
+    manifest_under_gnu_header(|h| h.set(345, b"0 0"))
 }
 
 /// D5: a GNU header whose access time is a plain octal number and whose
@@ -763,21 +774,9 @@ pub fn case_d4() -> Vec<u8> {
 /// fails on the second, reads the header as ustar and the access-time bytes
 /// (`7`) as a name prefix: the entry is `7/manifest.json` to docker.
 pub fn case_d5() -> Vec<u8> {
-    let mut bundle = Bundle::open(&good("docker-save-legacy.tar"));
-    let manifest = bundle.data("manifest.json").to_vec();
-    bundle.remove("manifest.json");
-    let mut b = tar::Builder::new(Vec::new());
-    for m in &bundle.members {
-        b.append(&m.header, m.data.as_slice())
-            .expect("in-memory tar");
-    }
     let mut overflow = [0xffu8; 12];
     overflow[0] = 0x80;
-    let header = RawHeader::gnu(b"manifest.json", manifest.len() as u64, b'0')
-        .set(345, b"7\0")
-        .set(357, &overflow);
-    append_raw(&mut b, header, &manifest);
-    b.into_inner().expect("in-memory tar")
+    manifest_under_gnu_header(|h| h.set(345, b"7\0").set(357, &overflow))
 }
 
 /// J: a good OCI archive followed by `junk` empty files.

@@ -39,14 +39,7 @@ impl Containerd {
         let dir = super::scratch(name);
         let socket = dir.join("ctrd.sock");
         if let Some(size) = root_size {
-            let root = dir.join("root");
-            std::fs::create_dir(&root).expect("root");
-            let mounted = Command::new("mount")
-                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-                .arg(&root)
-                .status()
-                .expect("mount runs");
-            assert!(mounted.success(), "cannot mount a tmpfs root");
+            super::mount_tmpfs(&dir.join("root"), size);
         }
         let config = dir.join("ctrd.toml");
         std::fs::write(
@@ -167,10 +160,7 @@ impl Drop for Containerd {
     fn drop(&mut self) {
         super::stop_daemon(&mut self.child, Duration::from_secs(10), &self.dir);
         if self.small {
-            let _ = Command::new("umount")
-                .arg("-l")
-                .arg(self.dir.join("root"))
-                .status();
+            super::unmount(&self.dir.join("root"));
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }

@@ -36,14 +36,7 @@ impl Dockerd {
         std::fs::create_dir_all(&dir).expect("daemon dir");
         let socket = dir.join("docker.sock");
         if let Some(size) = data_size {
-            let data = dir.join("data");
-            std::fs::create_dir(&data).expect("data root");
-            let mounted = Command::new("mount")
-                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-                .arg(&data)
-                .status()
-                .expect("mount runs");
-            assert!(mounted.success(), "cannot mount a tmpfs data root");
+            super::mount_tmpfs(&dir.join("data"), size);
         }
         let log = std::fs::File::create(dir.join("dockerd.log")).expect("log file");
         let child = Command::new("/usr/sbin/dockerd")
@@ -116,10 +109,7 @@ impl Drop for Dockerd {
     fn drop(&mut self) {
         super::stop_daemon(&mut self.child, Duration::from_secs(20), &self.dir);
         if self.small {
-            let _ = Command::new("umount")
-                .arg("-l")
-                .arg(self.dir.join("data"))
-                .status();
+            super::unmount(&self.dir.join("data"));
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }

@@ -159,3 +159,31 @@ pub fn stop_daemon(child: &mut std::process::Child, grace: std::time::Duration, 
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Mounts a tmpfs of `size` (`mount -o size=`) at `dir`, creating it: a
+/// small disk that fills. The tests run as root.
+pub fn mount_tmpfs(dir: &Path, size: &str) {
+    std::fs::create_dir_all(dir).expect("mount point");
+    let mounted = Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            &format!("size={size},mode=0755"),
+            "tmpfs",
+        ])
+        .arg(dir)
+        .status()
+        .expect("mount runs (the tests run as root)");
+    assert!(
+        mounted.success(),
+        "cannot mount a tmpfs at {}",
+        dir.display()
+    );
+}
+
+/// Unmounts `dir` if something is mounted there (lazily: a daemon that
+/// has just died may still hold it).
+pub fn unmount(dir: &Path) {
+    let _ = Command::new("umount").arg("-l").arg(dir).output();
+}

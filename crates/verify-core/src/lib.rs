@@ -13,10 +13,12 @@
 
 pub mod annotations;
 mod content;
+pub mod contents;
 mod decompress;
 pub mod digest;
 mod formats;
 mod json;
+mod layers;
 pub mod limits;
 mod paths;
 pub mod plan;

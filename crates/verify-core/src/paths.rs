@@ -350,6 +350,9 @@ mod tests {
             kind,
             size: 0,
             header_offset: at,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
         }
     }
 

@@ -23,6 +23,9 @@ use sparse::SparseMap;
 const BLOCK: usize = 512;
 /// The header's checksum field, summed as spaces.
 const CKSUM_RANGE: std::ops::Range<usize> = 148..156;
+const MODE_FIELD: std::ops::Range<usize> = 100..108;
+const UID_FIELD: std::ops::Range<usize> = 108..116;
+const GID_FIELD: std::ops::Range<usize> = 116..124;
 
 /// What an entry is, reduced to what matters for an image bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +53,17 @@ pub(crate) struct EntryHeader {
     pub size: u64,
     /// Offset of the first header block of this entry (PAX/GNU headers included).
     pub header_offset: u64,
+    // Read by the layer reader (issue 14), which lands next.
+    #[allow(dead_code)]
+    /// Permission bits with setuid, setgid and sticky (`0o7777`); the
+    /// header's file-type bits are dropped, as Go's `FileInfo` drops them.
+    pub mode: u32,
+    /// Owner, PAX `uid`/`gid` applied. Go reads them as `int`; ids beyond
+    /// `u32` do not exist on Linux and are clamped.
+    #[allow(dead_code)]
+    pub uid: u32,
+    #[allow(dead_code)]
+    pub gid: u32,
 }
 
 impl EntryHeader {
@@ -498,12 +512,22 @@ impl TarStream {
             None
         };
 
+        let owner = |field: std::ops::Range<usize>, pax: Option<i64>| {
+            let id = pax
+                .or_else(|| numeric::parse_numeric(&self.block[field]))
+                .unwrap_or(0);
+            u32::try_from(id.max(0)).unwrap_or(u32::MAX)
+        };
         let entry = EntryHeader {
             name,
             link,
             kind,
             size,
             header_offset,
+            mode: numeric::parse_numeric(&self.block[MODE_FIELD])
+                .map_or(0, |m| (m & 0o7777) as u32),
+            uid: owner(UID_FIELD, pax.and_then(|p| p.uid)),
+            gid: owner(GID_FIELD, pax.and_then(|p| p.gid)),
         };
         sink.entry(&entry);
         if kind == EntryKind::File && size > 0 {
@@ -969,6 +993,41 @@ mod tests {
         }
         log.events = merged;
         log
+    }
+
+    /// The layer reader shows owners and modes; a PAX `uid` wins over the
+    /// ustar field, as Go merges it, and file-type bits are dropped.
+    #[test]
+    fn mode_and_owner_with_pax_override() {
+        struct Heads(Vec<(u32, u32, u32)>);
+        impl TarSink for Heads {
+            fn entry(&mut self, h: &EntryHeader) {
+                self.0.push((h.mode, h.uid, h.gid));
+            }
+            fn data(&mut self, _: &[u8]) {}
+            fn entry_end(&mut self) {}
+            fn finding(&mut self, f: Finding) {
+                panic!("unexpected finding {f:?}");
+            }
+        }
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_size(0);
+        h.set_mode(0o104755);
+        h.set_uid(7);
+        h.set_gid(8);
+        h.set_cksum();
+        b.append_data(&mut h, "su", &[][..]).expect("in-memory tar");
+        b.append_pax_extensions([("uid", &b"3000000000"[..])])
+            .expect("in-memory tar");
+        b.append_data(&mut h, "big", &[][..])
+            .expect("in-memory tar");
+        let bytes = b.into_inner().expect("in-memory tar");
+        let mut heads = Heads(Vec::new());
+        let mut t = TarStream::new(&Limits::default());
+        t.update(&bytes, &mut heads);
+        t.finish(&mut heads);
+        assert_eq!(heads.0, [(0o4755, 7, 8), (0o4755, 3_000_000_000, 8)]);
     }
 
     #[test]

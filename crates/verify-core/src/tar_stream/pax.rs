@@ -167,6 +167,9 @@ pub(crate) struct Overrides {
     pub linkpath: Option<Vec<u8>>,
     /// May be negative: Go parses it signed and refuses it later.
     pub size: Option<i64>,
+    /// Owner ids too large for the ustar fields.
+    pub uid: Option<i64>,
+    pub gid: Option<i64>,
     /// Any `GNU.sparse.*` record.
     pub sparse: bool,
     /// The first value Go cannot parse; Go refuses the entry.
@@ -212,6 +215,8 @@ impl Overrides {
             path: last("path").map(<[u8]>::to_vec),
             linkpath: last("linkpath").map(<[u8]>::to_vec),
             size: last("size").and_then(parse_pax_int),
+            uid: last("uid").and_then(parse_pax_int),
+            gid: last("gid").and_then(parse_pax_int),
             sparse: records.iter().any(|r| r.key.starts_with(b"GNU.sparse.")),
             invalid: TYPED_KEYS.iter().find_map(|&(key, typed)| {
                 let value = last(key)?;

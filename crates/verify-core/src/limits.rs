@@ -37,6 +37,13 @@ pub struct Limits {
     pub max_name_bytes: usize,
     /// Entry names and their parent directories kept, in bytes. Default 64 MiB.
     pub max_names_total_bytes: u64,
+    /// Entries in one layer's own tar. Default 1 000 000 (a full Debian
+    /// system has about 20 000 files).
+    pub max_layer_entries: u64,
+    /// Paths and link targets kept from all layers for the file trees, in
+    /// bytes. Default 256 MiB: a million files of 100-byte paths use a
+    /// tenth of it.
+    pub max_layer_names_total_bytes: u64,
 }
 
 /// A name that is not one of [`Limits::NAMES`].
@@ -121,6 +128,8 @@ by_name!(
     max_descriptors,
     max_name_bytes,
     max_names_total_bytes,
+    max_layer_entries,
+    max_layer_names_total_bytes,
 );
 
 impl Default for Limits {
@@ -137,6 +146,8 @@ impl Default for Limits {
             max_descriptors: 10_000,
             max_name_bytes: 4096,
             max_names_total_bytes: 64 << 20,
+            max_layer_entries: 1_000_000,
+            max_layer_names_total_bytes: 256 << 20,
         }
     }
 }

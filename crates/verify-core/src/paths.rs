@@ -353,6 +353,8 @@ mod tests {
             mode: 0o644,
             uid: 0,
             gid: 0,
+            type_byte: b'0',
+            sparse: None,
         }
     }
 

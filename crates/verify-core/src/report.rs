@@ -216,6 +216,24 @@ finding_kinds! {
     /// podman follow it; containerd's importer and containers/image (skopeo)
     /// do not, and refuse the bundle.
     HardlinkedFile = "hardlinked-file",
+    /// A layer is not a tar that Go's archive/tar reads the way Docker and
+    /// containerd need: a bad header, truncation, an entry type they cannot
+    /// create, a name used twice.
+    LayerTarInvalid = "layer-tar-invalid",
+    /// A layer entry or hard-link target climbs out of the image root with
+    /// `..`: Docker refuses the layer, containerd clamps the path.
+    LayerUnsafePath = "layer-unsafe-path",
+    /// A layer holds a setuid or setgid file.
+    SetuidFile = "setuid-file",
+    /// A layer holds a character or block device node.
+    DeviceFile = "device-file",
+    /// A layer holds a file anyone may write, or such a directory without
+    /// the sticky bit.
+    WorldWritable = "world-writable",
+    /// An image config sets an environment variable whose name suggests a
+    /// secret (PASSWORD, SECRET, TOKEN, KEY): it ships to everyone who
+    /// pulls the image.
+    ConfigSecretEnv = "config-secret-env",
 }
 
 impl FindingKind {
@@ -225,7 +243,11 @@ impl FindingKind {
             Self::UnreferencedBlob
             | Self::PlatformNotIncluded
             | Self::NoRecordedDigest
-            | Self::HardlinkedFile => Severity::Warning,
+            | Self::HardlinkedFile
+            | Self::SetuidFile
+            | Self::DeviceFile
+            | Self::WorldWritable
+            | Self::ConfigSecretEnv => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -41,6 +41,22 @@ pub(crate) enum EntryKind {
     Other(u8),
 }
 
+/// How a sparse entry says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SparseKind {
+    /// Type `S`: Go reads it but keeps the type, which Docker's and
+    /// containerd's extractors do not handle.
+    OldGnu,
+    /// `GNU.sparse.*` PAX records on a regular file: Go expands the holes
+    /// and hands the extractor a regular file of `real_size` bytes.
+    Pax {
+        /// `GNU.sparse.name`, which names the entry over everything else.
+        name: Option<Vec<u8>>,
+        /// The expanded size, when the records state one Go can read.
+        real_size: Option<i64>,
+    },
+}
+
 /// A tar entry's header, with PAX and GNU long-name overrides applied.
 #[derive(Debug, Clone)]
 pub(crate) struct EntryHeader {
@@ -64,6 +80,13 @@ pub(crate) struct EntryHeader {
     pub uid: u32,
     #[allow(dead_code)]
     pub gid: u32,
+    /// The header's type byte, for readers stricter than `kind` (Docker's
+    /// extractor refuses type `7`, which Go reads as a regular file).
+    #[allow(dead_code)]
+    pub type_byte: u8,
+    /// Set exactly when `kind` is [`EntryKind::Sparse`].
+    #[allow(dead_code)]
+    pub sparse: Option<SparseKind>,
 }
 
 impl EntryHeader {
@@ -165,6 +188,8 @@ pub(crate) struct TarStream {
     current: Option<(String, u64, u64)>,
     entries: u64,
     max_entries: u64,
+    /// The [`Limits`] field `max_entries` came from, for its finding.
+    entries_limit: &'static str,
     max_meta: u64,
 }
 
@@ -181,8 +206,25 @@ impl TarStream {
             current: None,
             entries: 0,
             max_entries: limits.max_entries,
+            entries_limit: "max_entries",
             max_meta: limits.max_tar_metadata_bytes,
         }
+    }
+
+    /// A reader for a layer's own tar, counting its entries against
+    /// `max_layer_entries`.
+    pub fn for_layer(limits: &Limits) -> Self {
+        Self {
+            max_entries: limits.max_layer_entries,
+            entries_limit: "max_layer_entries",
+            ..Self::new(limits)
+        }
+    }
+
+    /// Whether the stream so far ends where a header could start: Go's
+    /// reader takes the end of input there as the end of the archive.
+    pub fn at_block_boundary(&self) -> bool {
+        matches!(self.state, State::Header { .. } | State::End { .. }) && self.fill == 0
     }
 
     /// Entries seen so far (metadata headers not counted).
@@ -459,7 +501,7 @@ impl TarStream {
                     format!("the archive has more than {} entries", self.max_entries),
                 )
                 .at(at)
-                .limit("max_entries"),
+                .limit(self.entries_limit),
             );
         }
 
@@ -528,6 +570,15 @@ impl TarStream {
                 .map_or(0, |m| (m & 0o7777) as u32),
             uid: owner(UID_FIELD, pax.and_then(|p| p.uid)),
             gid: owner(GID_FIELD, pax.and_then(|p| p.gid)),
+            type_byte,
+            sparse: match (kind, pax) {
+                (EntryKind::Sparse, Some(p)) if p.sparse => Some(SparseKind::Pax {
+                    name: p.sparse_name.clone(),
+                    real_size: p.sparse_real_size,
+                }),
+                (EntryKind::Sparse, _) => Some(SparseKind::OldGnu),
+                _ => None,
+            },
         };
         sink.entry(&entry);
         if kind == EntryKind::File && size > 0 {

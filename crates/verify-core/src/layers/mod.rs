@@ -10,6 +10,7 @@
 // Until the layer reader feeds it (issue 14), nothing outside tests reads this.
 #![allow(dead_code)]
 
+pub(crate) mod reader;
 pub(crate) mod tree;
 
 use crate::contents::FileType;

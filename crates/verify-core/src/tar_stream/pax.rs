@@ -172,6 +172,12 @@ pub(crate) struct Overrides {
     pub gid: Option<i64>,
     /// Any `GNU.sparse.*` record.
     pub sparse: bool,
+    /// `GNU.sparse.name`: Go lets it name the entry over `path` and a GNU
+    /// long name.
+    pub sparse_name: Option<Vec<u8>>,
+    /// `GNU.sparse.realsize` (format 1.0), else `GNU.sparse.size` (0.x):
+    /// the size Go gives the expanded file.
+    pub sparse_real_size: Option<i64>,
     /// The first value Go cannot parse; Go refuses the entry.
     pub invalid: Option<InvalidValue>,
 }
@@ -218,6 +224,10 @@ impl Overrides {
             uid: last("uid").and_then(parse_pax_int),
             gid: last("gid").and_then(parse_pax_int),
             sparse: records.iter().any(|r| r.key.starts_with(b"GNU.sparse.")),
+            sparse_name: last("GNU.sparse.name").map(<[u8]>::to_vec),
+            sparse_real_size: last("GNU.sparse.realsize")
+                .or_else(|| last("GNU.sparse.size"))
+                .and_then(parse_pax_int),
             invalid: TYPED_KEYS.iter().find_map(|&(key, typed)| {
                 let value = last(key)?;
                 let (readable, expected) = match typed {

@@ -3,6 +3,7 @@
 //! bundles ([`cases`]) built from it. A dev-dependency only.
 
 pub mod cases;
+pub mod images;
 
 use std::path::{Path, PathBuf};
 

@@ -13,6 +13,7 @@ use sha2::{Digest as _, Sha256 as Sha256Hasher};
 
 use crate::decompress::{Decoder, sniff};
 use crate::digest::Sha256;
+use crate::layers::reader::{LayerRead, LayerReader};
 use crate::limits::Limits;
 use crate::report::Compression;
 
@@ -54,6 +55,9 @@ pub(crate) struct Content {
     /// For uncompressed files, the same as `sha256`/`size`.
     pub unpacked: Unpacked,
     pub json: Json,
+    /// The (decompressed) bytes read as a layer tar; `None` when they did
+    /// not start like a tar.
+    pub layer: Option<LayerRead>,
 }
 
 /// Hashes and counts decompressed bytes, refusing bombs.
@@ -66,6 +70,9 @@ struct UnpackSink {
     max_ratio: u64,
     max_size: u64,
     limit_hit: Option<(&'static str, String)>,
+    /// The decompressed bytes go on to the layer reader, in the same pass;
+    /// taken out when the entry ends.
+    layer: Option<LayerReader>,
 }
 
 impl Write for UnpackSink {
@@ -93,6 +100,9 @@ impl Write for UnpackSink {
             return Err(io::Error::other("decompression limit"));
         }
         self.hasher.update(buf);
+        if let Some(layer) = &mut self.layer {
+            layer.update(buf);
+        }
         Ok(buf.len())
     }
 
@@ -118,6 +128,9 @@ pub(crate) struct EntryDigest {
     json_too_large: bool,
     declared_size: u64,
     limits: Limits,
+    /// For uncompressed content; compressed content's reader is in the
+    /// decoder's sink.
+    layer: Option<LayerReader>,
 }
 
 impl EntryDigest {
@@ -140,6 +153,7 @@ impl EntryDigest {
             json_too_large,
             declared_size,
             limits: limits.clone(),
+            layer: None,
         }
     }
 
@@ -177,8 +191,15 @@ impl EntryDigest {
             max_ratio: self.limits.max_expansion_ratio,
             max_size: self.limits.max_layer_uncompressed_bytes,
             limit_hit: None,
+            layer: Some(LayerReader::new(self.declared_size, &self.limits)),
         };
-        self.decoder = Decoder::new(self.compression, sink).ok();
+        self.decoder = match Decoder::new(self.compression, sink) {
+            Ok(decoder) => Some(decoder),
+            Err(sink) => {
+                self.layer = sink.layer;
+                None
+            }
+        };
         let looks_like_json = head
             .iter()
             .find(|b| !b.is_ascii_whitespace())
@@ -198,6 +219,9 @@ impl EntryDigest {
         }
         if let Some(json) = &mut self.json {
             json.extend_from_slice(bytes);
+        }
+        if let Some(layer) = &mut self.layer {
+            layer.update(bytes);
         }
         if self.decode_error.is_some() {
             return;
@@ -225,6 +249,7 @@ impl EntryDigest {
             self.consume(&head[..len]);
         }
         let sha256 = Sha256::from_bytes(std::mem::take(&mut self.hasher).finalize().into());
+        let mut layer = self.layer.take().and_then(LayerReader::finish);
         let unpacked = match self.decoder.take() {
             None => Unpacked::Done {
                 sha256,
@@ -236,6 +261,14 @@ impl EntryDigest {
                 {
                     self.record_error(e);
                 }
+                // A layer that could not be decompressed to its end has no
+                // tree to show; the decompression finding says why.
+                layer = decoder
+                    .get_mut()
+                    .layer
+                    .take()
+                    .and_then(LayerReader::finish)
+                    .filter(|_| self.decode_error.is_none());
                 let sink = decoder.get_ref();
                 let limit = match (&sink.limit_hit, self.limit_error) {
                     (Some((name, why)), _) => Some((Some(*name), why.clone())),
@@ -263,6 +296,7 @@ impl EntryDigest {
             compression: self.compression,
             unpacked,
             json,
+            layer,
         }
     }
 }

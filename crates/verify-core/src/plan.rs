@@ -204,6 +204,7 @@ mod tests {
 
     fn docker_only_image() -> ImageReport {
         ImageReport {
+            files: None,
             repo_tags: vec!["docker.io/library/app:1.0".into()],
             manifest_digest: None,
             manifest_media_type: None,
@@ -213,6 +214,7 @@ mod tests {
             config_size: Some(6),
             created: None,
             layers: vec![LayerReport {
+                changes: None,
                 digest: Some(Sha256::of(b"layer")),
                 media_type: "application/vnd.oci.image.layer.v1.tar".into(),
                 size: Some(5),

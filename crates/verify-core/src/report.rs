@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::contents::{FileEntry, LayerChanges};
 use crate::digest::{Digest, Sha256};
 
 /// The overall outcome.
@@ -114,6 +115,25 @@ pub struct ImageReport {
     pub created: Option<String>,
     /// In the order the manifest lists them, base layer first.
     pub layers: Vec<LayerReport>,
+    /// The file tree the image unpacks to, all layers applied, sorted by
+    /// path; present when asked for ([`crate::Options`]) and every layer
+    /// could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<FileEntry>>,
+}
+
+impl ImageReport {
+    /// What findings call the image: its first name, else its manifest or
+    /// config digest.
+    pub fn display_name(&self) -> String {
+        if let Some(name) = self.repo_tags.first() {
+            return name.clone();
+        }
+        match (&self.manifest_digest, &self.config_digest) {
+            (Some(d), _) | (None, Some(d)) => d.to_string(),
+            (None, None) => "(unnamed image)".to_owned(),
+        }
+    }
 }
 
 /// One layer of an image.
@@ -129,6 +149,10 @@ pub struct LayerReport {
     pub uncompressed_size: Option<u64>,
     /// The config's `diff_id` for this layer.
     pub diff_id: Option<String>,
+    /// What the layer did to the tree below it; absent when some layer of
+    /// the image could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<LayerChanges>,
 }
 
 /// How serious a finding is.
@@ -267,6 +291,14 @@ pub struct Finding {
     /// The kind's [`FindingKind::severity`] unless overridden with
     /// [`Finding::severity`].
     pub severity: Severity,
+    /// The image concerned, for findings inside its layers or config: its
+    /// first name, or its manifest or config digest when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The layer blob concerned, for findings inside a layer; `entry` and
+    /// `offset` are then inside the layer's uncompressed tar.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<Sha256>,
     /// The tar entry (or JSON document) concerned, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entry: Option<String>,
@@ -294,6 +326,8 @@ impl Finding {
         Self {
             kind,
             severity: kind.severity(),
+            image: None,
+            layer: None,
             entry: None,
             offset: None,
             expected: None,
@@ -306,6 +340,19 @@ impl Finding {
     /// Names the entry concerned.
     pub fn entry(mut self, entry: impl Into<String>) -> Self {
         self.entry = Some(entry.into());
+        self
+    }
+
+    /// Names the image and layer blob a finding inside a layer belongs to.
+    pub fn in_layer(mut self, image: impl Into<String>, layer: Sha256) -> Self {
+        self.image = Some(image.into());
+        self.layer = Some(layer);
+        self
+    }
+
+    /// Names the image a finding about its config belongs to.
+    pub fn in_image(mut self, image: impl Into<String>) -> Self {
+        self.image = Some(image.into());
         self
     }
 

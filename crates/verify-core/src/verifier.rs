@@ -9,6 +9,7 @@ use crate::content::{EntryDigest, Json};
 use crate::decompress::{Decoder, sniff};
 use crate::digest::Sha256;
 use crate::formats::{self, Archive, FileRecord};
+use crate::layers;
 use crate::limits::Limits;
 use crate::report::{
     BundleFormat, BundleReport, Compression, Finding, FindingKind, Report, Severity, Verdict,
@@ -27,6 +28,10 @@ pub struct Options {
     /// Bounds on sizes, counts and expansion; exceeding one ends the check
     /// with a `limit-exceeded` finding.
     pub limits: Limits,
+    /// Put each image's whole file tree in the report (`images[].files`).
+    /// The trees are built either way, for the layers' changes; keeping
+    /// them costs memory in proportion to the files.
+    pub files: bool,
 }
 
 impl Default for Options {
@@ -35,6 +40,7 @@ impl Default for Options {
             expected_sha256: None,
             hash_file: true,
             limits: Limits::default(),
+            files: false,
         }
     }
 }
@@ -400,7 +406,13 @@ impl Verifier {
                     .into_iter()
                     .filter(|f| !(truncated && f.kind == FindingKind::NotABundle)),
             );
-            (resolved.format, resolved.images)
+            let mut images = resolved.images;
+            collector.findings.extend(layers::examine(
+                &collector.archive,
+                &mut images,
+                self.options.files,
+            ));
+            (resolved.format, images)
         };
 
         let expected = self.options.expected_sha256;

@@ -156,6 +156,7 @@ impl<'a> Resolver<'a> {
             bare_tags: BTreeSet::new(),
             layer_digests,
             report: ImageReport {
+                files: None,
                 repo_tags: names.into_iter().collect(),
                 manifest_digest: None,
                 manifest_media_type: None,

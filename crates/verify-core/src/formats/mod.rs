@@ -423,6 +423,7 @@ impl<'a> Resolver<'a> {
             }
         }
         LayerReport {
+            changes: None,
             digest: Some(content.sha256),
             media_type: media_type.unwrap_or_else(|| implied.to_owned()),
             size: Some(content.size),

@@ -307,6 +307,7 @@ impl<'a> Resolver<'a> {
                     ));
                 }
                 _ => layers.push(crate::report::LayerReport {
+                    changes: None,
                     digest: Some(digest.sha256()),
                     media_type: layer.media_type().to_string(),
                     size: Some(layer.size()),
@@ -354,6 +355,7 @@ impl<'a> Resolver<'a> {
             bare_tags: names.bare.clone(),
             layer_digests,
             report: ImageReport {
+                files: None,
                 repo_tags: names.full.iter().cloned().collect(),
                 manifest_digest: Some(manifest_digest),
                 manifest_media_type: Some(desc.media_type().to_string()),

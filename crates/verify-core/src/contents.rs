@@ -75,3 +75,65 @@ pub struct LayerChanges {
     /// removed: they are shipped and stored but never seen (dive's "wasted").
     pub wasted_bytes: u64,
 }
+
+/// What an image runs and how, from its config: what an approver reads
+/// before letting it in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ImageConfig {
+    /// `Entrypoint`, as written.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub entrypoint: Option<Vec<String>>,
+    /// `Cmd`, as written.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cmd: Option<Vec<String>>,
+    /// `User`, as written (empty when unset).
+    pub user: String,
+    /// True when `User` is empty, `0` or `root` (with any group): the
+    /// process runs as root unless the runtime says otherwise.
+    pub runs_as_root: bool,
+    /// `WorkingDir`, as written (empty when unset).
+    pub working_dir: String,
+    /// `Env`, in order.
+    pub env: Vec<EnvVar>,
+    /// `ExposedPorts` keys (`80/tcp`), sorted.
+    pub exposed_ports: Vec<String>,
+    /// `Volumes` keys, sorted.
+    pub volumes: Vec<String>,
+    /// `Labels`, sorted by key.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `history`, one step per entry, empty layers included.
+    pub history: Vec<HistoryStep>,
+}
+
+/// One `Env` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EnvVar {
+    /// The part before the first `=`.
+    pub name: String,
+    /// The rest, shown as written: the approver should see it.
+    pub value: String,
+    /// The name suggests a secret (`config-secret-env`).
+    pub secret: bool,
+}
+
+/// One step of the image's build history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct HistoryStep {
+    /// The command that made the step (`created_by`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub created_by: Option<String>,
+    /// When, as written.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub created: Option<String>,
+    /// A comment, as written.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub comment: Option<String>,
+    /// True when the step made no layer (`ENV`, `CMD`, …).
+    pub empty_layer: bool,
+    /// Index in the image's `layers` of the layer the step made.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub layer: Option<usize>,
+}

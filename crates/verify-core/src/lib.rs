@@ -17,6 +17,7 @@ pub mod contents;
 mod decompress;
 pub mod digest;
 mod formats;
+mod image_config;
 mod json;
 mod layers;
 pub mod limits;

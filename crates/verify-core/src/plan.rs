@@ -205,6 +205,7 @@ mod tests {
     fn docker_only_image() -> ImageReport {
         ImageReport {
             files: None,
+            config: None,
             repo_tags: vec!["docker.io/library/app:1.0".into()],
             manifest_digest: None,
             manifest_media_type: None,

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::contents::{FileEntry, LayerChanges};
+use crate::contents::{FileEntry, ImageConfig, LayerChanges};
 use crate::digest::{Digest, Sha256};
 
 /// The overall outcome.
@@ -120,6 +120,10 @@ pub struct ImageReport {
     /// could be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<FileEntry>>,
+    /// What the image runs and how, from its config; absent when the
+    /// config could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<ImageConfig>,
 }
 
 impl ImageReport {

@@ -112,3 +112,44 @@ fn a_layer_that_is_not_a_tar_fails() {
         found[0].message
     );
 }
+
+#[test]
+fn the_config_is_summarized_for_the_approver() {
+    let bundle = docker_archive(
+        "app:1.0",
+        &[Layer::plain(base())],
+        json!({
+            "Entrypoint": ["/bin/sh", "-c"],
+            "Cmd": ["serve"],
+            "Env": ["PATH=/bin", "AWS_SECRET_ACCESS_KEY=abc"],
+            "ExposedPorts": {"8080/tcp": {}},
+        }),
+        json!([
+            {"created_by": "ADD base.tar /"},
+            {"created_by": "CMD [\"serve\"]", "empty_layer": true},
+        ]),
+    );
+    let report = verify(&bundle, 777);
+    assert_eq!(report.verdict, Verdict::Ok, "{:?}", report.findings);
+    let config = report.images[0].config.as_ref().expect("a summary");
+    assert!(config.runs_as_root);
+    assert_eq!(config.cmd.as_deref(), Some(&["serve".to_owned()][..]));
+    assert_eq!(config.exposed_ports, ["8080/tcp"]);
+    assert_eq!(config.history.len(), 2);
+    assert_eq!(config.history[0].layer, Some(0));
+    assert!(config.history[1].empty_layer);
+    let secret: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::ConfigSecretEnv)
+        .collect();
+    assert_eq!(secret.len(), 1);
+    assert_eq!(secret[0].found.as_deref(), Some("AWS_SECRET_ACCESS_KEY"));
+    assert_eq!(
+        secret[0].image.as_deref(),
+        Some("docker.io/library/app:1.0")
+    );
+    // The JSON carries it for the faces.
+    let json = serde_json::to_value(&report).expect("a report serializes");
+    assert_eq!(json["images"][0]["config"]["env"][1]["secret"], true);
+}

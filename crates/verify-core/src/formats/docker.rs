@@ -157,6 +157,7 @@ impl<'a> Resolver<'a> {
             layer_digests,
             report: ImageReport {
                 files: None,
+                config: None,
                 repo_tags: names.into_iter().collect(),
                 manifest_digest: None,
                 manifest_media_type: None,

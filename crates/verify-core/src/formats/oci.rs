@@ -356,6 +356,7 @@ impl<'a> Resolver<'a> {
             layer_digests,
             report: ImageReport {
                 files: None,
+                config: None,
                 repo_tags: names.full.iter().cloned().collect(),
                 manifest_digest: Some(manifest_digest),
                 manifest_media_type: Some(desc.media_type().to_string()),

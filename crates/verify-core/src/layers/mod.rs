@@ -12,10 +12,11 @@ pub(crate) mod tree;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::content::{Content, Unpacked};
+use crate::content::{Content, Json, Unpacked};
 use crate::contents::FileType;
 use crate::digest::Sha256;
 use crate::formats::Archive;
+use crate::image_config;
 use crate::report::{Finding, FindingKind, ImageReport};
 
 /// One entry of a layer tar, as the tree needs it.
@@ -47,8 +48,23 @@ pub(crate) fn examine(archive: &Archive, images: &mut [ImageReport], _files: boo
         .collect();
     let mut findings = Vec::new();
     let mut reported: HashSet<Sha256> = HashSet::new();
+    let mut configs_seen: HashSet<Sha256> = HashSet::new();
     for image in images.iter_mut() {
         let name = image.display_name();
+        if let Some(digest) = image.config_digest.map(|d| d.sha256())
+            && let Some(Content {
+                json: Json::Kept(bytes),
+                ..
+            }) = blobs.get(&digest)
+            // The resolver has reported a config that does not parse.
+            && let Ok(config) = serde_json::from_slice(bytes)
+        {
+            let (summary, said) = image_config::summarize(&config, &name);
+            if configs_seen.insert(digest) {
+                findings.extend(said);
+            }
+            image.config = Some(summary);
+        }
         for layer in &image.layers {
             let Some(digest) = layer.digest else { continue };
             // A missing or undecompressable layer has its own finding.

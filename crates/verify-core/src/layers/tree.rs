@@ -1,2 +1,879 @@
 //! Layers applied in order, OCI whiteouts included: the final tree and what
-//! each layer changed. (To be written; see issue 14, part 2.)
+//! each layer changed.
+//!
+//! The rules are the image-spec's (`layer.md`, "Applying Changesets" and
+//! "Whiteouts") as umoci's `oci/layer/tar_extract.go` carries them out, since
+//! the tree we report must be the one `umoci unpack` leaves on disk:
+//!
+//! - Entries of a layer apply in tar order; a later entry for a path
+//!   replaces an earlier one, in the same layer or below.
+//! - A directory entry over an existing directory changes its mode and owner
+//!   and keeps its children. Any other entry over an existing path removes
+//!   that path, with everything under it, and writes the new one.
+//! - `.wh.NAME` removes `NAME` of the lower layers, with its subtree, and
+//!   never appears itself. What this layer wrote is kept, wherever the
+//!   whiteout stands in the tar: the spec says whiteouts apply to lower
+//!   layers only, and umoci keeps the paths it extracted from the same layer
+//!   (and their parents) for that reason. containerd's `applyNaive` deletes
+//!   a same-layer path that came before the whiteout; we follow the spec.
+//! - `.wh..wh..opq` removes every lower child of its directory (and below),
+//!   keeping the directory and whatever this layer put in it.
+//! - Whiteouts of paths that do not exist do nothing.
+//! - Parent directories an entry needs but no layer wrote are created as
+//!   umoci, containerd and Docker create them: mode `0755`, owner `0:0`
+//!   (the unpacking process; all three run as root), written by this layer.
+//! - Symbolic links among an entry's parents are followed inside the image
+//!   root, as umoci (`securejoin`) and containerd (`fs.RootPath`) do: `..`
+//!   stops at the root, absolute targets start at the root, more than 255
+//!   links is a loop. So `lib -> usr/lib` and an entry `lib/x` write
+//!   `usr/lib/x`. The entry's own last component is never followed: a
+//!   symlink there is replaced.
+//! - A hard link shares its source's inode, so it takes the source's size,
+//!   mode and owner as they are when the link is made (umoci applies no
+//!   metadata of its own to a hard link); a later rewrite of the source
+//!   makes a new inode and leaves the link as it was. A hard link found
+//!   among an entry's parents counts as a file, even one whose source is a
+//!   symlink (umoci would follow that; no image builder makes one).
+//!
+//! Where an unpacker would stop with an error (a parent that is a file, a
+//! hard link to nothing or to a directory, a symlink loop, a whiteout that
+//! names no file, the root made into a file), the entry is left out, the
+//! tree stays as it was, and a [`TreeProblem`] says why; the caller turns
+//! problems into findings.
+//!
+//! Memory grows with paths, not bytes: one 48-byte node per path ever
+//! created, its name once in a shared string, and a hash index from
+//! (parent, name) to node. Nodes are never freed: a removed path keeps its
+//! node (marked dead) so that writing it again reuses it, which bounds the
+//! nodes by the number of entries and their parents.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+
+use super::LayerEntry;
+use crate::contents::{FileEntry, FileType, LayerChanges};
+
+/// No node: the end of a list, or no link text.
+const NONE: u32 = u32::MAX;
+/// The image root; it is never reported and never removed.
+const ROOT: u32 = 0;
+/// securejoin's limit on links followed while resolving one path.
+const MAX_SYMLINKS: u32 = 255;
+const WHITEOUT_PREFIX: &str = ".wh.";
+const OPAQUE_WHITEOUT: &str = ".wh..wh..opq";
+/// Mode and owner of a parent directory no entry wrote (see module docs).
+const IMPLICIT_DIR_MODE: u16 = 0o755;
+/// Mode bits a path keeps: permissions with setuid, setgid and sticky.
+const MODE_BITS: u32 = 0o7777;
+
+/// The path exists in the tree (nodes of removed paths stay, dead).
+const ALIVE: u8 = 1;
+/// Its state before the current layer is already in `Tree::before`.
+const TOUCHED: u8 = 2;
+/// The current layer wrote it or something below it: whiteouts of this
+/// layer leave it (umoci's `upperPaths`).
+const UPPER: u8 = 4;
+
+/// An image's layers applied: its final tree, and each layer's changes.
+#[derive(Debug)]
+pub(crate) struct Applied {
+    tree: Tree,
+    /// One per layer, in the order given.
+    pub changes: Vec<LayerChanges>,
+    /// Entries left out, in the order met.
+    pub problems: Vec<TreeProblem>,
+}
+
+/// An entry that could not be applied, and was left out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("layer {layer}, entry {entry} (`{path}`): {kind}")]
+pub(crate) struct TreeProblem {
+    /// Index of the layer in the image.
+    pub layer: usize,
+    /// Index of the entry in its layer's entries.
+    pub entry: usize,
+    /// The entry's path as the layer has it.
+    pub path: Box<str>,
+    /// What went wrong.
+    pub kind: TreeProblemKind,
+}
+
+/// Why an entry could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum TreeProblemKind {
+    /// A parent on the way is a file, device or hard link.
+    #[error("`{blocker}` is in the way and is not a directory")]
+    NotADirectory {
+        /// The path (symlinks resolved) that is not a directory.
+        blocker: String,
+    },
+    /// Resolving a parent followed more than 255 symbolic links.
+    #[error("more than {MAX_SYMLINKS} symbolic links on the way (a loop)")]
+    SymlinkLoop,
+    /// A hard link whose source does not exist when it is made.
+    #[error("hard link to `{target}`, which does not exist")]
+    HardlinkTargetMissing {
+        /// The source as the entry names it.
+        target: Box<str>,
+    },
+    /// A hard link to a directory, which no filesystem makes.
+    #[error("hard link to directory `{target}`")]
+    HardlinkToDirectory {
+        /// The source as the entry names it.
+        target: Box<str>,
+    },
+    /// `.wh.`, `.wh..` or `.wh...`: a whiteout naming no file but its own
+    /// directory or above (umoci and containerd would remove those).
+    #[error("whiteout names no file")]
+    MalformedWhiteout,
+    /// An entry for the root that is not a directory.
+    #[error("the root directory cannot become a {0:?}")]
+    RootNotDirectory(FileType),
+    /// Over 4 GiB of names or 4 billion paths: beyond what a tree holds.
+    #[error("the tree is too large")]
+    TooLarge,
+}
+
+/// Applies `layers` (bottom first) to an empty root.
+pub(crate) fn apply(layers: &[&[LayerEntry]]) -> Applied {
+    let entries: usize = layers.iter().map(|l| l.len()).sum();
+    let mut tree = Tree::with_capacity(entries);
+    let mut changes = Vec::with_capacity(layers.len());
+    let mut wasted = vec![0u64; layers.len()];
+    let mut problems = Vec::new();
+    for (index, entries) in layers.iter().enumerate() {
+        let layer = u32::try_from(index).unwrap_or(u32::MAX);
+        for (entry_index, entry) in entries.iter().enumerate() {
+            if let Err(kind) = tree.apply_entry(layer, entry, &mut wasted) {
+                problems.push(TreeProblem {
+                    layer: index,
+                    entry: entry_index,
+                    path: entry.path.clone(),
+                    kind,
+                });
+            }
+        }
+        changes.push(tree.end_layer());
+    }
+    for (change, wasted) in changes.iter_mut().zip(wasted) {
+        change.wasted_bytes = wasted;
+    }
+    Applied {
+        tree,
+        changes,
+        problems,
+    }
+}
+
+impl Applied {
+    /// The final tree, one entry per path (the root left out), each
+    /// directory followed by its contents and siblings in byte order of
+    /// their names: sorted by path compared component by component, so
+    /// `a`, `a/b`, `a.b`. Entries are built as they are read, so the tree
+    /// can be written out without holding all of them.
+    pub fn files(&self) -> Files<'_> {
+        Files {
+            tree: &self.tree,
+            stack: vec![(self.tree.sorted_children(ROOT), 0)],
+            path: String::new(),
+        }
+    }
+
+    /// The final tree as [`Applied::files`] reads it.
+    pub fn into_files(self) -> Vec<FileEntry> {
+        let mut files = Vec::with_capacity(self.len());
+        files.extend(self.files());
+        files
+    }
+
+    /// How many paths the final tree has.
+    pub fn len(&self) -> usize {
+        self.tree.alive_paths()
+    }
+
+    /// Whether the final tree is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The final tree's entries in order; see [`Applied::files`].
+#[derive(Debug)]
+pub(crate) struct Files<'a> {
+    tree: &'a Tree,
+    /// Per open directory: its live children, sorted, and the next to visit.
+    stack: Vec<(Vec<u32>, usize)>,
+    /// Path of the directory on top of `stack` (empty for the root).
+    path: String,
+}
+
+impl Iterator for Files<'_> {
+    type Item = FileEntry;
+
+    fn next(&mut self) -> Option<FileEntry> {
+        loop {
+            let (children, next) = self.stack.last_mut()?;
+            let Some(&id) = children.get(*next) else {
+                self.stack.pop();
+                // Back to the parent directory's path.
+                let cut = self.path.rfind('/').unwrap_or(0);
+                self.path.truncate(cut);
+                continue;
+            };
+            *next += 1;
+            let node = &self.tree.nodes[id as usize];
+            let name = self.tree.name(id);
+            let mut path = String::with_capacity(self.path.len() + 1 + name.len());
+            path.push_str(&self.path);
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(name);
+            let entry = FileEntry {
+                path,
+                file_type: node.kind,
+                size: node.size(),
+                mode: u32::from(node.mode),
+                uid: node.uid,
+                gid: node.gid,
+                link: self.tree.link(id).map(str::to_owned),
+                layer: node.layer as usize,
+            };
+            if node.kind == FileType::Dir {
+                let children = self.tree.sorted_children(id);
+                if !children.is_empty() {
+                    self.path.clone_from(&entry.path);
+                    self.stack.push((children, 0));
+                }
+            }
+            return Some(entry);
+        }
+    }
+}
+
+/// One path ever created. 48 bytes: a million paths fit in 48 MB.
+#[derive(Debug, Clone)]
+struct Node {
+    /// Content bytes, split so the node packs at 4-byte alignment.
+    size_lo: u32,
+    size_hi: u32,
+    /// The name's place in `Tree::names`.
+    name_start: u32,
+    name_len: u32,
+    parent: u32,
+    first_child: u32,
+    next_sibling: u32,
+    /// Next node whose (parent, name) hashes alike.
+    next_in_bucket: u32,
+    /// Index in `Tree::links`, or `NONE`.
+    link: u32,
+    /// The layer that last wrote the path.
+    layer: u32,
+    uid: u32,
+    gid: u32,
+    mode: u16,
+    kind: FileType,
+    flags: u8,
+}
+
+impl Node {
+    fn size(&self) -> u64 {
+        (u64::from(self.size_hi) << 32) | u64::from(self.size_lo)
+    }
+
+    fn set_size(&mut self, size: u64) {
+        self.size_lo = size as u32;
+        self.size_hi = (size >> 32) as u32;
+    }
+
+    /// Bytes the layer shipped for this path: a hard link's content came
+    /// with its source.
+    fn shipped_bytes(&self) -> u64 {
+        if self.kind == FileType::File {
+            self.size()
+        } else {
+            0
+        }
+    }
+
+    fn alive(&self) -> bool {
+        self.flags & ALIVE != 0
+    }
+}
+
+/// A path's state when the current layer first touched it.
+#[derive(Debug)]
+struct Before {
+    node: u32,
+    alive: bool,
+    bytes: u64,
+}
+
+/// A hash for a value that is a hash already: spread its 32 bits over 64
+/// so the map's control bytes differ.
+#[derive(Debug, Default)]
+struct Spread(u64);
+
+impl Hasher for Spread {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+#[derive(Debug)]
+struct Tree {
+    nodes: Vec<Node>,
+    /// Every name and link text, back to back.
+    names: String,
+    /// Link texts: (start, len) in `names`.
+    links: Vec<(u32, u32)>,
+    /// (parent, name) hash, 32 bits, to the first node with that hash; the
+    /// rest follow `next_in_bucket`.
+    index: HashMap<u32, u32, BuildHasherDefault<Spread>>,
+    seed: RandomState,
+    /// Paths the current layer touched, as they were before it.
+    before: Vec<Before>,
+    /// Nodes marked `UPPER` in the current layer.
+    upper: Vec<u32>,
+}
+
+/// Why a parent could not be resolved.
+enum Blocked {
+    NotADirectory(u32),
+    Loop,
+    TooLarge,
+}
+
+impl Tree {
+    fn with_capacity(entries: usize) -> Self {
+        let mut nodes = Vec::with_capacity(entries.saturating_add(1));
+        nodes.push(Node {
+            size_lo: 0,
+            size_hi: 0,
+            name_start: 0,
+            name_len: 0,
+            parent: ROOT,
+            first_child: NONE,
+            next_sibling: NONE,
+            next_in_bucket: NONE,
+            link: NONE,
+            layer: 0,
+            uid: 0,
+            gid: 0,
+            mode: IMPLICIT_DIR_MODE,
+            kind: FileType::Dir,
+            flags: ALIVE,
+        });
+        let mut index = HashMap::default();
+        index.reserve(entries);
+        Tree {
+            nodes,
+            names: String::new(),
+            links: Vec::new(),
+            index,
+            seed: RandomState::new(),
+            before: Vec::new(),
+            upper: Vec::new(),
+        }
+    }
+
+    fn name(&self, id: u32) -> &str {
+        let n = &self.nodes[id as usize];
+        let start = n.name_start as usize;
+        self.names
+            .get(start..start + n.name_len as usize)
+            .unwrap_or_default()
+    }
+
+    fn link(&self, id: u32) -> Option<&str> {
+        let (start, len) = *self.links.get(self.nodes[id as usize].link as usize)?;
+        let start = start as usize;
+        self.names.get(start..start + len as usize)
+    }
+
+    fn key(&self, parent: u32, name: &str) -> u32 {
+        self.seed.hash_one((parent, name)) as u32
+    }
+
+    /// The node for `name` in `parent`, dead or alive.
+    fn find(&self, parent: u32, name: &str) -> Option<u32> {
+        let mut id = *self.index.get(&self.key(parent, name))?;
+        while id != NONE {
+            let n = &self.nodes[id as usize];
+            if n.parent == parent && self.name(id) == name {
+                return Some(id);
+            }
+            id = n.next_in_bucket;
+        }
+        None
+    }
+
+    fn find_alive(&self, parent: u32, name: &str) -> Option<u32> {
+        self.find(parent, name)
+            .filter(|&id| self.nodes[id as usize].alive())
+    }
+
+    /// Appends `text` to `names`, giving its (start, len).
+    fn store(&mut self, text: &str) -> Option<(u32, u32)> {
+        let start = u32::try_from(self.names.len()).ok()?;
+        let len = u32::try_from(text.len()).ok()?;
+        start.checked_add(len)?;
+        self.names.push_str(text);
+        Some((start, len))
+    }
+
+    /// A new dead node for `name` in `parent`; `write` brings it to life.
+    fn create(&mut self, parent: u32, name: &str) -> Result<u32, Blocked> {
+        let id = u32::try_from(self.nodes.len())
+            .ok()
+            .filter(|&id| id != NONE)
+            .ok_or(Blocked::TooLarge)?;
+        let (name_start, name_len) = self.store(name).ok_or(Blocked::TooLarge)?;
+        let key = self.key(parent, name);
+        let next_in_bucket = self.index.insert(key, id).unwrap_or(NONE);
+        let p = &mut self.nodes[parent as usize];
+        let next_sibling = p.first_child;
+        p.first_child = id;
+        self.nodes.push(Node {
+            size_lo: 0,
+            size_hi: 0,
+            name_start,
+            name_len,
+            parent,
+            first_child: NONE,
+            next_sibling,
+            next_in_bucket,
+            link: NONE,
+            layer: 0,
+            uid: 0,
+            gid: 0,
+            mode: 0,
+            kind: FileType::File,
+            flags: 0,
+        });
+        Ok(id)
+    }
+
+    /// Records how `id` was before the current layer, once per layer.
+    fn touch(&mut self, id: u32) {
+        let n = &mut self.nodes[id as usize];
+        if n.flags & TOUCHED == 0 {
+            n.flags |= TOUCHED;
+            self.before.push(Before {
+                node: id,
+                alive: n.alive(),
+                bytes: if n.alive() { n.shipped_bytes() } else { 0 },
+            });
+        }
+    }
+
+    /// Marks `id` and its parents as written by the current layer.
+    fn mark_upper(&mut self, mut id: u32) {
+        loop {
+            let n = &mut self.nodes[id as usize];
+            if n.flags & UPPER != 0 {
+                return;
+            }
+            n.flags |= UPPER;
+            self.upper.push(id);
+            if id == ROOT {
+                return;
+            }
+            id = n.parent;
+        }
+    }
+
+    /// Brings `id` to life with the given state, written by `layer`.
+    fn write(&mut self, id: u32, layer: u32, state: NodeState<'_>) -> Result<(), Blocked> {
+        self.touch(id);
+        let link = match state.link {
+            Some(text) => {
+                let span = self.store(text).ok_or(Blocked::TooLarge)?;
+                let index = u32::try_from(self.links.len())
+                    .ok()
+                    .filter(|&i| i != NONE)
+                    .ok_or(Blocked::TooLarge)?;
+                self.links.push(span);
+                index
+            }
+            None => NONE,
+        };
+        let n = &mut self.nodes[id as usize];
+        n.kind = state.kind;
+        n.set_size(state.size);
+        n.mode = (state.mode & MODE_BITS) as u16;
+        n.uid = state.uid;
+        n.gid = state.gid;
+        n.link = link;
+        n.layer = layer;
+        n.flags |= ALIVE;
+        self.mark_upper(id);
+        Ok(())
+    }
+
+    /// Removes `id` and everything under it, charging their bytes as
+    /// wasted to the layers that wrote them.
+    fn remove(&mut self, id: u32, wasted: &mut [u64]) {
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            if !self.nodes[id as usize].alive() {
+                continue;
+            }
+            self.touch(id);
+            let n = &mut self.nodes[id as usize];
+            n.flags &= !ALIVE;
+            if let Some(w) = wasted.get_mut(n.layer as usize) {
+                *w = w.saturating_add(n.shipped_bytes());
+            }
+            let mut child = n.first_child;
+            while child != NONE {
+                stack.push(child);
+                child = self.nodes[child as usize].next_sibling;
+            }
+        }
+    }
+
+    /// Removes what lower layers left at `id` and below, keeping what the
+    /// current layer wrote (and the directories holding it).
+    fn whiteout(&mut self, id: u32, wasted: &mut [u64]) {
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            let n = &self.nodes[id as usize];
+            if !n.alive() {
+                continue;
+            }
+            if n.flags & UPPER == 0 {
+                self.remove(id, wasted);
+                continue;
+            }
+            let mut child = n.first_child;
+            while child != NONE {
+                stack.push(child);
+                child = self.nodes[child as usize].next_sibling;
+            }
+        }
+    }
+
+    /// Resolves the directory `comps` names, following symlinks inside the
+    /// root. With `create`, missing directories are made for that layer;
+    /// without, a missing one gives `None`.
+    fn resolve_dir<'e>(
+        &mut self,
+        comps: &[&'e str],
+        create: Option<u32>,
+    ) -> Result<Option<u32>, Blocked> {
+        let mut todo: Vec<Cow<'e, str>> = comps.iter().rev().map(|&c| Cow::Borrowed(c)).collect();
+        let mut dir = ROOT;
+        let mut links = 0;
+        while let Some(comp) = todo.pop() {
+            match &*comp {
+                "" | "." => continue,
+                ".." => {
+                    dir = self.nodes[dir as usize].parent;
+                    continue;
+                }
+                _ => {}
+            }
+            let Some(id) = self.find_alive(dir, &comp) else {
+                let Some(layer) = create else {
+                    return Ok(None);
+                };
+                let id = match self.find(dir, &comp) {
+                    Some(id) => id,
+                    None => self.create(dir, &comp)?,
+                };
+                self.write(id, layer, NodeState::implicit_dir())?;
+                dir = id;
+                continue;
+            };
+            match self.nodes[id as usize].kind {
+                FileType::Dir => dir = id,
+                FileType::Symlink => {
+                    links += 1;
+                    if links > MAX_SYMLINKS {
+                        return Err(Blocked::Loop);
+                    }
+                    let target = self.link(id).unwrap_or_default();
+                    if target.starts_with('/') {
+                        dir = ROOT;
+                    }
+                    todo.extend(target.rsplit('/').map(|c| Cow::Owned(c.to_owned())));
+                }
+                _ => return Err(Blocked::NotADirectory(id)),
+            }
+        }
+        Ok(Some(dir))
+    }
+
+    /// The path of `id` with symlinks resolved, for messages.
+    fn path_of(&self, mut id: u32) -> String {
+        let mut names = Vec::new();
+        while id != ROOT {
+            names.push(self.name(id));
+            id = self.nodes[id as usize].parent;
+        }
+        names.reverse();
+        names.join("/")
+    }
+
+    fn problem(&self, blocked: Blocked) -> TreeProblemKind {
+        match blocked {
+            Blocked::NotADirectory(id) => TreeProblemKind::NotADirectory {
+                blocker: self.path_of(id),
+            },
+            Blocked::Loop => TreeProblemKind::SymlinkLoop,
+            Blocked::TooLarge => TreeProblemKind::TooLarge,
+        }
+    }
+
+    /// Resolves a hard link's source: its parents followed, itself not.
+    fn hardlink_source(&mut self, target: &str) -> Result<Option<u32>, Blocked> {
+        let comps = lexical(target);
+        let Some((last, dirs)) = comps.split_last() else {
+            return Ok(Some(ROOT));
+        };
+        match self.resolve_dir(dirs, None) {
+            Ok(Some(dir)) => Ok(self.find_alive(dir, last)),
+            Ok(None) | Err(Blocked::NotADirectory(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Whether `id` is `ancestor` or lies under it.
+    fn is_within(&self, mut id: u32, ancestor: u32) -> bool {
+        loop {
+            if id == ancestor {
+                return true;
+            }
+            if id == ROOT {
+                return false;
+            }
+            id = self.nodes[id as usize].parent;
+        }
+    }
+
+    fn apply_entry(
+        &mut self,
+        layer: u32,
+        entry: &LayerEntry,
+        wasted: &mut [u64],
+    ) -> Result<(), TreeProblemKind> {
+        let comps = lexical(&entry.path);
+        let Some((&last, dirs)) = comps.split_last() else {
+            // umoci gives the root the entry's metadata, containerd ignores
+            // it; the root is not reported either way.
+            return match entry.file_type {
+                FileType::Dir => Ok(()),
+                other => Err(TreeProblemKind::RootNotDirectory(other)),
+            };
+        };
+
+        if let Some(name) = last.strip_prefix(WHITEOUT_PREFIX) {
+            let opaque = last == OPAQUE_WHITEOUT;
+            if !opaque && matches!(name, "" | "." | "..") {
+                return Err(TreeProblemKind::MalformedWhiteout);
+            }
+            // A missing or blocked parent means nothing to remove, as
+            // umoci's lstat of the target finds nothing there.
+            let dir = match self.resolve_dir(dirs, None) {
+                Ok(Some(dir)) => dir,
+                Ok(None) | Err(Blocked::NotADirectory(_)) => return Ok(()),
+                Err(other) => return Err(self.problem(other)),
+            };
+            if opaque {
+                if self.nodes[dir as usize].kind != FileType::Dir {
+                    return Ok(());
+                }
+                let mut child = self.nodes[dir as usize].first_child;
+                while child != NONE {
+                    let next = self.nodes[child as usize].next_sibling;
+                    self.whiteout(child, wasted);
+                    child = next;
+                }
+            } else if let Some(id) = self.find_alive(dir, name) {
+                self.whiteout(id, wasted);
+            }
+            return Ok(());
+        }
+
+        let state = if entry.file_type == FileType::Hardlink {
+            let target = entry.link.as_deref().unwrap_or_default();
+            let missing = || TreeProblemKind::HardlinkTargetMissing {
+                target: target.into(),
+            };
+            let source = match entry.link.as_deref().map(|t| self.hardlink_source(t)) {
+                None | Some(Ok(None)) => return Err(missing()),
+                Some(Ok(Some(source))) => source,
+                Some(Err(b)) => return Err(self.problem(b)),
+            };
+            let src = self.nodes[source as usize].clone();
+            if src.kind == FileType::Dir {
+                return Err(TreeProblemKind::HardlinkToDirectory {
+                    target: target.into(),
+                });
+            }
+            // umoci removes the path before linking, so a source at or
+            // under the path is gone by then.
+            if let Ok(Some(dir)) = self.resolve_dir(dirs, None) {
+                if let Some(existing) = self.find_alive(dir, last) {
+                    if self.is_within(source, existing) {
+                        return Err(missing());
+                    }
+                }
+            }
+            NodeState {
+                kind: FileType::Hardlink,
+                size: src.size(),
+                mode: u32::from(src.mode),
+                uid: src.uid,
+                gid: src.gid,
+                link: entry.link.as_deref(),
+            }
+        } else {
+            NodeState {
+                kind: entry.file_type,
+                size: if entry.file_type == FileType::File {
+                    entry.size
+                } else {
+                    0
+                },
+                mode: entry.mode,
+                uid: entry.uid,
+                gid: entry.gid,
+                link: if entry.file_type == FileType::Symlink {
+                    entry.link.as_deref()
+                } else {
+                    None
+                },
+            }
+        };
+
+        let dir = match self.resolve_dir(dirs, Some(layer)) {
+            Ok(Some(dir)) => dir,
+            Ok(None) => return Ok(()),
+            Err(b) => return Err(self.problem(b)),
+        };
+        let id = match self.find(dir, last) {
+            Some(id) => {
+                let n = &self.nodes[id as usize];
+                if n.alive() && n.kind == FileType::Dir && state.kind == FileType::Dir {
+                    // Merged: new mode and owner, children kept.
+                    self.touch(id);
+                    let n = &mut self.nodes[id as usize];
+                    n.mode = (state.mode & MODE_BITS) as u16;
+                    n.uid = state.uid;
+                    n.gid = state.gid;
+                    n.layer = layer;
+                    self.mark_upper(id);
+                    return Ok(());
+                }
+                self.remove(id, wasted);
+                id
+            }
+            None => self.create(dir, last).map_err(|b| self.problem(b))?,
+        };
+        self.write(id, layer, state).map_err(|b| self.problem(b))
+    }
+
+    /// Closes the current layer: what it changed, from each touched path's
+    /// state before and after.
+    fn end_layer(&mut self) -> LayerChanges {
+        let mut c = LayerChanges::default();
+        for before in std::mem::take(&mut self.before) {
+            let n = &mut self.nodes[before.node as usize];
+            n.flags &= !TOUCHED;
+            match (before.alive, n.alive()) {
+                (false, true) => {
+                    c.added += 1;
+                    c.added_bytes = c.added_bytes.saturating_add(n.shipped_bytes());
+                }
+                (true, true) => {
+                    c.changed += 1;
+                    c.changed_bytes = c.changed_bytes.saturating_add(n.shipped_bytes());
+                }
+                (true, false) => {
+                    c.removed += 1;
+                    c.removed_bytes = c.removed_bytes.saturating_add(before.bytes);
+                }
+                (false, false) => {}
+            }
+        }
+        for id in std::mem::take(&mut self.upper) {
+            self.nodes[id as usize].flags &= !UPPER;
+        }
+        c
+    }
+
+    /// Live children of `id`, sorted by name bytes.
+    fn sorted_children(&self, id: u32) -> Vec<u32> {
+        let mut children = Vec::new();
+        let mut child = self.nodes[id as usize].first_child;
+        while child != NONE {
+            if self.nodes[child as usize].alive() {
+                children.push(child);
+            }
+            child = self.nodes[child as usize].next_sibling;
+        }
+        children.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        children
+    }
+
+    /// Live paths below the root, each counted once.
+    fn alive_paths(&self) -> usize {
+        // A path is in the tree when it and all its parents are alive;
+        // removing a directory kills everything under it, so a live node
+        // never has a dead parent.
+        self.nodes.iter().skip(1).filter(|n| n.alive()).count()
+    }
+}
+
+/// What `Tree::write` gives a path.
+struct NodeState<'a> {
+    kind: FileType,
+    size: u64,
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    link: Option<&'a str>,
+}
+
+impl NodeState<'_> {
+    fn implicit_dir() -> Self {
+        NodeState {
+            kind: FileType::Dir,
+            size: 0,
+            mode: u32::from(IMPLICIT_DIR_MODE),
+            uid: 0,
+            gid: 0,
+            link: None,
+        }
+    }
+}
+
+/// A path's components as `filepath.Clean` leaves them, `..` stopping at
+/// the root. The layer reader already cleans paths; this keeps the tree
+/// right if one slips through.
+fn lexical(path: &str) -> Vec<&str> {
+    let mut comps = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                comps.pop();
+            }
+            c => comps.push(c),
+        }
+    }
+    comps
+}

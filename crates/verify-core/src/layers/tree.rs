@@ -725,12 +725,11 @@ impl Tree {
             }
             // umoci removes the path before linking, so a source at or
             // under the path is gone by then.
-            if let Ok(Some(dir)) = self.resolve_dir(dirs, None) {
-                if let Some(existing) = self.find_alive(dir, last) {
-                    if self.is_within(source, existing) {
-                        return Err(missing());
-                    }
-                }
+            if let Ok(Some(dir)) = self.resolve_dir(dirs, None)
+                && let Some(existing) = self.find_alive(dir, last)
+                && self.is_within(source, existing)
+            {
+                return Err(missing());
             }
             NodeState {
                 kind: FileType::Hardlink,
@@ -876,4 +875,615 @@ fn lexical(path: &str) -> Vec<&str> {
         }
     }
     comps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str, file_type: FileType, size: u64, link: Option<&str>) -> LayerEntry {
+        LayerEntry {
+            path: path.into(),
+            file_type,
+            size,
+            mode: if file_type == FileType::Dir {
+                0o755
+            } else {
+                0o644
+            },
+            uid: 0,
+            gid: 0,
+            link: link.map(Into::into),
+        }
+    }
+    fn file(path: &str, size: u64) -> LayerEntry {
+        entry(path, FileType::File, size, None)
+    }
+    fn dir(path: &str) -> LayerEntry {
+        entry(path, FileType::Dir, 0, None)
+    }
+    fn symlink(path: &str, target: &str) -> LayerEntry {
+        entry(path, FileType::Symlink, 0, Some(target))
+    }
+    fn hardlink(path: &str, target: &str) -> LayerEntry {
+        entry(path, FileType::Hardlink, 0, Some(target))
+    }
+    fn owned(mut e: LayerEntry, mode: u32, uid: u32, gid: u32) -> LayerEntry {
+        e.mode = mode;
+        e.uid = uid;
+        e.gid = gid;
+        e
+    }
+
+    fn run(layers: &[Vec<LayerEntry>]) -> Applied {
+        let slices: Vec<&[LayerEntry]> = layers.iter().map(Vec::as_slice).collect();
+        apply(&slices)
+    }
+
+    fn paths(a: &Applied) -> Vec<String> {
+        a.files().map(|f| f.path).collect()
+    }
+
+    fn get(a: &Applied, path: &str) -> Option<FileEntry> {
+        a.files().find(|f| f.path == path)
+    }
+
+    fn changes(
+        added: u64,
+        added_bytes: u64,
+        changed: u64,
+        changed_bytes: u64,
+        removed: u64,
+        removed_bytes: u64,
+        wasted_bytes: u64,
+    ) -> LayerChanges {
+        LayerChanges {
+            added,
+            added_bytes,
+            changed,
+            changed_bytes,
+            removed,
+            removed_bytes,
+            wasted_bytes,
+        }
+    }
+
+    #[test]
+    fn final_tree_lists_every_path_with_its_metadata_in_component_order() {
+        let a = run(&[vec![
+            dir("a"),
+            owned(file("a/b", 5), 0o4755, 1000, 50),
+            file("a.b", 3),
+            symlink("s", "../a/b"),
+            entry("dev", FileType::Dir, 0, None),
+            entry("dev/null", FileType::CharDevice, 0, None),
+            entry("dev/sda", FileType::BlockDevice, 0, None),
+            entry("fifo", FileType::Fifo, 0, None),
+        ]]);
+        assert!(a.problems.is_empty(), "{:?}", a.problems);
+        assert_eq!(
+            paths(&a),
+            ["a", "a/b", "a.b", "dev", "dev/null", "dev/sda", "fifo", "s"]
+        );
+        assert_eq!(a.len(), 8);
+        let b = get(&a, "a/b").expect("a/b is in the tree");
+        assert_eq!(
+            (b.file_type, b.size, b.mode, b.uid, b.gid, b.link, b.layer),
+            (FileType::File, 5, 0o4755, 1000, 50, None, 0)
+        );
+        let s = get(&a, "s").expect("s is in the tree");
+        assert_eq!((s.file_type, s.size), (FileType::Symlink, 0));
+        assert_eq!(s.link.as_deref(), Some("../a/b"));
+        assert_eq!(
+            get(&a, "dev/null").map(|f| f.file_type),
+            Some(FileType::CharDevice)
+        );
+        assert_eq!(a.changes, [changes(8, 8, 0, 0, 0, 0, 0)]);
+        assert_eq!(a.clone_files_for_test(), a.into_files());
+    }
+
+    impl Applied {
+        fn clone_files_for_test(&self) -> Vec<FileEntry> {
+            self.files().collect()
+        }
+    }
+
+    #[test]
+    fn a_later_layer_replaces_a_file_and_the_lower_bytes_are_wasted() {
+        let a = run(&[
+            vec![dir("etc"), file("etc/conf", 100)],
+            vec![file("etc/conf", 40)],
+        ]);
+        let conf = get(&a, "etc/conf").expect("conf is in the tree");
+        assert_eq!((conf.size, conf.layer), (40, 1));
+        assert_eq!(
+            a.changes,
+            [
+                changes(2, 100, 0, 0, 0, 0, 100),
+                changes(0, 0, 1, 40, 0, 0, 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_later_duplicate_in_one_layer_replaces_the_earlier_one() {
+        let a = run(&[vec![
+            file("f", 10),
+            file("f", 7),
+            symlink("l", "x"),
+            file("l", 1),
+        ]]);
+        assert_eq!(get(&a, "f").map(|f| f.size), Some(7));
+        let l = get(&a, "l").expect("l is in the tree");
+        assert_eq!((l.file_type, l.link), (FileType::File, None));
+        // The first copy of `f` was shipped in this layer and never seen.
+        assert_eq!(a.changes, [changes(2, 8, 0, 0, 0, 0, 10)]);
+    }
+
+    #[test]
+    fn a_whiteout_removes_the_lower_path_and_its_subtree_and_never_appears() {
+        let a = run(&[
+            vec![
+                dir("a"),
+                dir("a/b"),
+                file("a/b/c", 30),
+                file("a/keep", 1),
+                file("x", 4),
+            ],
+            vec![file("a/b/d", 5)],
+            vec![
+                entry("a/.wh.b", FileType::File, 0, None),
+                file("a/.wh.x", 0),
+            ],
+        ]);
+        assert!(a.problems.is_empty(), "{:?}", a.problems);
+        assert_eq!(paths(&a), ["a", "a/keep", "x"]);
+        // Layer 2 removed a/b, a/b/c and a/b/d; layer 0 wrote 30 of those
+        // bytes and layer 1 wrote 5, now never seen.
+        assert_eq!(
+            a.changes,
+            [
+                changes(5, 35, 0, 0, 0, 0, 30),
+                changes(1, 5, 0, 0, 0, 0, 5),
+                changes(0, 0, 0, 0, 3, 35, 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_whiteout_of_a_missing_path_does_nothing() {
+        let a = run(&[
+            vec![file("f", 1)],
+            vec![
+                file(".wh.nothing", 0),
+                file("no/such/.wh.dir", 0),
+                file("f/.wh.under-a-file", 0),
+                file("gone/.wh..wh..opq", 0),
+            ],
+        ]);
+        assert!(a.problems.is_empty(), "{:?}", a.problems);
+        assert_eq!(paths(&a), ["f"]);
+        assert_eq!(a.changes[1], LayerChanges::default());
+    }
+
+    #[test]
+    fn a_whiteout_keeps_what_its_own_layer_wrote_wherever_it_stands() {
+        for whiteout_first in [true, false] {
+            let mut upper = vec![dir("d"), file("d/f", 9), file("d/sub/new", 2)];
+            let wh = vec![file(".wh.d", 0), file("d/.wh.f", 0)];
+            if whiteout_first {
+                upper.splice(0..0, wh);
+            } else {
+                upper.extend(wh);
+            }
+            let a = run(&[
+                vec![
+                    dir("d"),
+                    file("d/f", 100),
+                    file("d/old", 3),
+                    dir("d/sub"),
+                    file("d/sub/low", 6),
+                ],
+                upper,
+            ]);
+            assert!(a.problems.is_empty(), "{:?}", a.problems);
+            assert_eq!(
+                get(&a, "d/f").map(|f| f.size),
+                Some(9),
+                "first: {whiteout_first}"
+            );
+            if whiteout_first {
+                // Everything lower went first; the layer then rebuilt d.
+                assert_eq!(paths(&a), ["d", "d/f", "d/sub", "d/sub/new"]);
+                assert_eq!(get(&a, "d/sub").map(|f| f.layer), Some(1));
+            } else {
+                // Applied afterwards, the whiteout of d removes the lower
+                // paths under it that the layer did not write.
+                assert_eq!(paths(&a), ["d", "d/f", "d/sub", "d/sub/new"]);
+                // d/sub was only a parent in layer 1: it keeps layer 0's
+                // metadata (umoci's upperPaths hold parents too).
+                assert_eq!(get(&a, "d/sub").map(|f| f.layer), Some(0));
+            }
+            assert!(
+                !a.files().any(|f| f.path.contains(".wh.")),
+                "whiteouts never appear"
+            );
+        }
+    }
+
+    #[test]
+    fn an_opaque_marker_hides_lower_children_and_keeps_its_own_layers() {
+        for marker_first in [true, false] {
+            let mut upper = vec![
+                owned(dir("a"), 0o700, 1, 1),
+                dir("a/b"),
+                dir("a/b/c"),
+                file("a/b/c/foo", 8),
+            ];
+            let marker = file("a/.wh..wh..opq", 0);
+            if marker_first {
+                upper.insert(1, marker);
+            } else {
+                upper.push(marker);
+            }
+            let a = run(&[
+                vec![
+                    dir("a"),
+                    dir("a/b"),
+                    dir("a/b/c"),
+                    file("a/b/c/bar", 20),
+                    file("a/top", 1),
+                    file("z", 2),
+                ],
+                upper,
+            ]);
+            assert!(a.problems.is_empty(), "{:?}", a.problems);
+            // layer.md's example: a/b/c/bar is gone even though the layer
+            // rewrote a/b and a/b/c (an opaque directory hides all lower
+            // descendants), and the order of the marker does not matter.
+            assert_eq!(
+                paths(&a),
+                ["a", "a/b", "a/b/c", "a/b/c/foo", "z"],
+                "marker first: {marker_first}"
+            );
+            let dir_a = get(&a, "a").expect("the opaque directory stays");
+            assert_eq!((dir_a.mode, dir_a.uid, dir_a.layer), (0o700, 1, 1));
+            // Either way a, a/b and a/b/c were there before and after
+            // (changed; with the marker first a/b and a/b/c were removed and
+            // written again), foo is new, bar and top are gone.
+            assert_eq!(a.changes[1], changes(1, 8, 3, 0, 2, 21, 0));
+            assert_eq!(a.changes[0].wasted_bytes, 21);
+        }
+    }
+
+    #[test]
+    fn a_file_over_a_directory_removes_the_subtree() {
+        let a = run(&[
+            vec![dir("d"), dir("d/e"), file("d/e/f", 11), file("d/g", 4)],
+            vec![file("d", 2), file("d/h", 1)],
+        ]);
+        // d/h cannot go under the file d: an error unpackers stop at.
+        assert_eq!(paths(&a), ["d"]);
+        assert_eq!(
+            get(&a, "d").map(|f| (f.file_type, f.size, f.layer)),
+            Some((FileType::File, 2, 1))
+        );
+        assert_eq!(a.problems.len(), 1);
+        assert_eq!(
+            a.problems[0],
+            TreeProblem {
+                layer: 1,
+                entry: 1,
+                path: "d/h".into(),
+                kind: TreeProblemKind::NotADirectory {
+                    blocker: "d".into()
+                },
+            }
+        );
+        assert_eq!(a.changes[1], changes(0, 0, 1, 2, 3, 15, 0));
+        assert_eq!(a.changes[0].wasted_bytes, 15);
+    }
+
+    #[test]
+    fn a_directory_over_a_directory_updates_it_and_keeps_its_children() {
+        let a = run(&[
+            vec![dir("d"), file("d/f", 3)],
+            vec![owned(dir("d"), 0o1777, 7, 8)],
+        ]);
+        assert_eq!(paths(&a), ["d", "d/f"]);
+        let d = get(&a, "d").expect("d stays");
+        assert_eq!((d.mode, d.uid, d.gid, d.layer), (0o1777, 7, 8, 1));
+        assert_eq!(get(&a, "d/f").map(|f| f.layer), Some(0));
+        assert_eq!(a.changes[1], changes(0, 0, 1, 0, 0, 0, 0));
+    }
+
+    #[test]
+    fn a_directory_replaces_a_symlink_instead_of_following_it() {
+        let a = run(&[
+            vec![dir("real"), file("real/x", 1), symlink("link", "real")],
+            vec![dir("link")],
+        ]);
+        assert_eq!(
+            get(&a, "link").map(|f| (f.file_type, f.link)),
+            Some((FileType::Dir, None))
+        );
+        assert_eq!(paths(&a), ["link", "real", "real/x"]);
+    }
+
+    #[test]
+    fn missing_parents_are_made_0755_root_owned_by_the_layer() {
+        let a = run(&[
+            vec![file("x", 1)],
+            vec![owned(file("p/q/r", 6), 0o600, 9, 9)],
+        ]);
+        for path in ["p", "p/q"] {
+            let d = get(&a, path).expect("parent made");
+            assert_eq!(
+                (d.file_type, d.mode, d.uid, d.gid, d.layer),
+                (FileType::Dir, 0o755, 0, 0, 1)
+            );
+        }
+        assert_eq!(get(&a, "p/q/r").map(|f| f.mode), Some(0o600));
+        assert_eq!(a.changes[1], changes(3, 6, 0, 0, 0, 0, 0));
+    }
+
+    #[test]
+    fn hard_links_take_their_source_and_fail_without_one() {
+        let a = run(&[
+            vec![
+                owned(file("bin/busybox", 1000), 0o4755, 0, 10),
+                hardlink("bin/sh", "bin/busybox"),
+                hardlink("bin/ls", "bin/sh"),
+                hardlink("bin/nothing", "bin/missing"),
+                dir("d"),
+                hardlink("bin/dir", "d"),
+            ],
+            vec![
+                owned(file("bin/busybox", 5), 0o755, 0, 0),
+                hardlink("self", "self"),
+            ],
+        ]);
+        for (path, layer) in [("bin/sh", 0), ("bin/ls", 0)] {
+            let l = get(&a, path).expect("link made");
+            // Made before layer 1 rewrote busybox: the old inode.
+            assert_eq!(
+                (l.file_type, l.size, l.mode, l.gid, l.layer),
+                (FileType::Hardlink, 1000, 0o4755, 10, layer)
+            );
+        }
+        assert_eq!(
+            get(&a, "bin/ls").and_then(|l| l.link).as_deref(),
+            Some("bin/sh")
+        );
+        assert!(get(&a, "bin/nothing").is_none());
+        assert!(get(&a, "bin/dir").is_none());
+        assert!(get(&a, "self").is_none());
+        let kinds: Vec<_> = a
+            .problems
+            .iter()
+            .map(|p| (p.layer, p.entry, p.kind.clone()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (
+                    0,
+                    3,
+                    TreeProblemKind::HardlinkTargetMissing {
+                        target: "bin/missing".into()
+                    }
+                ),
+                (
+                    0,
+                    5,
+                    TreeProblemKind::HardlinkToDirectory { target: "d".into() }
+                ),
+                (
+                    1,
+                    1,
+                    TreeProblemKind::HardlinkTargetMissing {
+                        target: "self".into()
+                    }
+                ),
+            ]
+        );
+        // Hard links ship no bytes of their own.
+        assert_eq!(a.changes[0], changes(5, 1000, 0, 0, 0, 0, 1000));
+        assert!(a.problems[0].to_string().contains("bin/missing"));
+    }
+
+    #[test]
+    fn a_hard_link_cannot_point_into_the_path_it_replaces() {
+        let a = run(&[vec![dir("d"), file("d/f", 1)], vec![hardlink("d", "d/f")]]);
+        assert_eq!(paths(&a), ["d", "d/f"]);
+        assert_eq!(a.problems.len(), 1);
+        assert_eq!(a.changes[1], LayerChanges::default());
+    }
+
+    #[test]
+    fn symlinks_among_parents_are_followed_inside_the_root() {
+        let a = run(&[
+            vec![
+                dir("usr"),
+                dir("usr/lib"),
+                symlink("lib", "usr/lib"),
+                symlink("abs", "/usr/lib"),
+                symlink("up", "../../../usr"),
+                symlink("dangling", "made/here"),
+            ],
+            vec![
+                file("lib/a", 1),
+                file("abs/b", 2),
+                file("up/lib/c", 3),
+                file("dangling/d", 4),
+                file("lib/.wh.a", 0),
+            ],
+        ]);
+        assert!(a.problems.is_empty(), "{:?}", a.problems);
+        assert_eq!(
+            paths(&a),
+            [
+                "abs",
+                "dangling",
+                "lib",
+                "made",
+                "made/here",
+                "made/here/d",
+                "up",
+                "usr",
+                "usr/lib",
+                "usr/lib/a",
+                "usr/lib/b",
+                "usr/lib/c",
+            ]
+        );
+        assert_eq!(get(&a, "lib").map(|f| f.file_type), Some(FileType::Symlink));
+
+        let b = run(&[
+            vec![file("x", 1), symlink("x2", "x"), file("y", 1)],
+            vec![file("lib/.wh.a", 0), file("x2/.wh.y", 0)],
+            vec![file("x2/z", 1)],
+        ]);
+        // A whiteout through a symlink to a file finds nothing; a write
+        // through one is an error, and the blocker is the resolved path.
+        assert_eq!(paths(&b), ["x", "x2", "y"]);
+        assert_eq!(
+            b.problems
+                .iter()
+                .map(|p| p.kind.clone())
+                .collect::<Vec<_>>(),
+            [TreeProblemKind::NotADirectory {
+                blocker: "x".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_symlink_loop_is_a_problem() {
+        let a = run(&[vec![symlink("a", "b"), symlink("b", "a"), file("a/f", 1)]]);
+        assert_eq!(paths(&a), ["a", "b"]);
+        assert_eq!(
+            a.problems
+                .iter()
+                .map(|p| p.kind.clone())
+                .collect::<Vec<_>>(),
+            [TreeProblemKind::SymlinkLoop]
+        );
+    }
+
+    #[test]
+    fn whiteouts_that_name_no_file_and_non_directory_roots_are_left_out() {
+        let a = run(&[
+            vec![dir("d"), file("d/f", 1)],
+            vec![
+                file("d/.wh.", 0),
+                file("d/.wh..", 0),
+                file("d/.wh...", 0),
+                dir(""),
+                file("", 0),
+            ],
+        ]);
+        assert_eq!(paths(&a), ["d", "d/f"]);
+        assert_eq!(
+            a.problems
+                .iter()
+                .map(|p| p.kind.clone())
+                .collect::<Vec<_>>(),
+            [
+                TreeProblemKind::MalformedWhiteout,
+                TreeProblemKind::MalformedWhiteout,
+                TreeProblemKind::MalformedWhiteout,
+                TreeProblemKind::RootNotDirectory(FileType::File),
+            ]
+        );
+    }
+
+    #[test]
+    fn removed_paths_come_back_when_written_again() {
+        let a = run(&[
+            vec![dir("d"), file("d/f", 10), file("d/g", 20)],
+            vec![file(".wh.d", 0)],
+            vec![file("d/f", 1)],
+        ]);
+        assert_eq!(paths(&a), ["d", "d/f"]);
+        assert_eq!(get(&a, "d").map(|f| (f.mode, f.layer)), Some((0o755, 2)));
+        assert_eq!(
+            a.changes,
+            [
+                changes(3, 30, 0, 0, 0, 0, 30),
+                changes(0, 0, 0, 0, 3, 30, 0),
+                changes(2, 1, 0, 0, 0, 0, 0),
+            ]
+        );
+    }
+
+    /// dive's example of waste: a package cache written, then deleted; a
+    /// file rewritten twice. Each layer's counts follow from the rules.
+    #[test]
+    fn wasted_bytes_and_counts_over_several_layers() {
+        let a = run(&[
+            vec![
+                dir("var"),
+                dir("var/cache"),
+                file("var/cache/pkg.tar", 500),
+                file("app", 50),
+            ],
+            vec![file("app", 60), file("var/cache/index", 7)],
+            vec![file("var/.wh.cache", 0), file("app", 70)],
+        ]);
+        assert_eq!(paths(&a), ["app", "var"]);
+        assert_eq!(get(&a, "app").map(|f| (f.size, f.layer)), Some((70, 2)));
+        assert_eq!(
+            a.changes,
+            [
+                changes(4, 550, 0, 0, 0, 0, 550),
+                changes(1, 7, 1, 60, 0, 0, 67),
+                changes(0, 0, 1, 70, 3, 507, 0),
+            ]
+        );
+        let shipped: u64 = a
+            .changes
+            .iter()
+            .map(|c| c.added_bytes + c.changed_bytes)
+            .sum();
+        let seen: u64 = a
+            .files()
+            .filter(|f| f.file_type == FileType::File)
+            .map(|f| f.size)
+            .sum();
+        let wasted: u64 = a.changes.iter().map(|c| c.wasted_bytes).sum();
+        assert_eq!(shipped, seen + wasted);
+    }
+
+    #[test]
+    fn the_same_layers_give_the_same_result() {
+        let layers = [
+            vec![
+                dir("b"),
+                file("b/z", 1),
+                file("b/a", 2),
+                file("c", 3),
+                symlink("a", "b"),
+            ],
+            vec![
+                file("a/y", 4),
+                file("b/.wh.z", 0),
+                file("c/.wh..wh..opq", 0),
+            ],
+        ];
+        let one = run(&layers);
+        let two = run(&layers);
+        assert_eq!(one.clone_files_for_test(), two.clone_files_for_test());
+        assert_eq!((one.changes, one.problems), (two.changes, two.problems));
+    }
+
+    #[test]
+    fn an_empty_image_has_an_empty_tree() {
+        let a = run(&[vec![], vec![dir("")]]);
+        assert!(a.is_empty());
+        assert_eq!(
+            a.changes,
+            [LayerChanges::default(), LayerChanges::default()]
+        );
+    }
 }

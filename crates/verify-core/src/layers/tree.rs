@@ -41,15 +41,14 @@
 //! tree stays as it was, and a [`TreeProblem`] says why; the caller turns
 //! problems into findings.
 //!
-//! Memory grows with paths, not bytes: one 48-byte node per path ever
-//! created, its name once in a shared string, and a hash index from
-//! (parent, name) to node. Nodes are never freed: a removed path keeps its
+//! Memory grows with paths, not bytes: one 44-byte node per path ever
+//! created, its name once in a shared string, and a 4-byte-a-slot hash
+//! index from (parent, name) to node. Nodes are never freed: a removed path keeps its
 //! node (marked dead) so that writing it again reuses it, which bounds the
 //! nodes by the number of entries and their parents.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 
 use super::LayerEntry;
 use crate::contents::{FileEntry, FileType, LayerChanges};
@@ -137,16 +136,51 @@ pub(crate) enum TreeProblemKind {
 
 /// Applies `layers` (bottom first) to an empty root.
 pub(crate) fn apply(layers: &[&[LayerEntry]]) -> Applied {
-    let entries: usize = layers.iter().map(|l| l.len()).sum();
-    let mut tree = Tree::with_capacity(entries);
-    let mut changes = Vec::with_capacity(layers.len());
-    let mut wasted = vec![0u64; layers.len()];
-    let mut problems = Vec::new();
-    for (index, entries) in layers.iter().enumerate() {
+    let entries = layers.iter().map(|l| l.len()).sum();
+    let name_bytes = layers
+        .iter()
+        .flat_map(|l| l.iter())
+        .map(|e| e.path.rsplit('/').next().map_or(0, str::len) + 1)
+        .sum();
+    let mut builder = TreeBuilder::with_capacity(entries, name_bytes);
+    for layer in layers {
+        builder.push_layer(layer);
+    }
+    builder.finish()
+}
+
+/// Applies layers one at a time, bottom first, so that a caller holding
+/// them in order can drop each layer's records once it is applied.
+#[derive(Debug)]
+pub(crate) struct TreeBuilder {
+    tree: Tree,
+    changes: Vec<LayerChanges>,
+    /// Per layer so far: bytes it wrote that were replaced or removed since.
+    wasted: Vec<u64>,
+    problems: Vec<TreeProblem>,
+}
+
+impl TreeBuilder {
+    /// An empty root. `paths` (the entries to come) and `name_bytes` (their
+    /// last components' lengths, plus one each) only spare regrowing the
+    /// tree's tables; 0 for either is fine.
+    pub fn with_capacity(paths: usize, name_bytes: usize) -> Self {
+        TreeBuilder {
+            tree: Tree::with_capacity(paths, name_bytes),
+            changes: Vec::new(),
+            wasted: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// Applies the next layer up.
+    pub fn push_layer(&mut self, entries: &[LayerEntry]) {
+        let index = self.changes.len();
         let layer = u32::try_from(index).unwrap_or(u32::MAX);
+        self.wasted.push(0);
         for (entry_index, entry) in entries.iter().enumerate() {
-            if let Err(kind) = tree.apply_entry(layer, entry, &mut wasted) {
-                problems.push(TreeProblem {
+            if let Err(kind) = self.tree.apply_entry(layer, entry, &mut self.wasted) {
+                self.problems.push(TreeProblem {
                     layer: index,
                     entry: entry_index,
                     path: entry.path.clone(),
@@ -154,15 +188,19 @@ pub(crate) fn apply(layers: &[&[LayerEntry]]) -> Applied {
                 });
             }
         }
-        changes.push(tree.end_layer());
+        self.changes.push(self.tree.end_layer());
     }
-    for (change, wasted) in changes.iter_mut().zip(wasted) {
-        change.wasted_bytes = wasted;
-    }
-    Applied {
-        tree,
-        changes,
-        problems,
+
+    /// The tree with every layer pushed so far.
+    pub fn finish(mut self) -> Applied {
+        for (change, wasted) in self.changes.iter_mut().zip(self.wasted) {
+            change.wasted_bytes = wasted;
+        }
+        Applied {
+            tree: self.tree,
+            changes: self.changes,
+            problems: self.problems,
+        }
     }
 }
 
@@ -252,20 +290,17 @@ impl Iterator for Files<'_> {
     }
 }
 
-/// One path ever created. 48 bytes: a million paths fit in 48 MB.
+/// One path ever created. 44 bytes: a million paths fit in 44 MB.
 #[derive(Debug, Clone)]
 struct Node {
     /// Content bytes, split so the node packs at 4-byte alignment.
     size_lo: u32,
     size_hi: u32,
-    /// The name's place in `Tree::names`.
+    /// Where the name starts in `Tree::names`; a `/` ends it.
     name_start: u32,
-    name_len: u32,
     parent: u32,
     first_child: u32,
     next_sibling: u32,
-    /// Next node whose (parent, name) hashes alike.
-    next_in_bucket: u32,
     /// Index in `Tree::links`, or `NONE`.
     link: u32,
     /// The layer that last wrote the path.
@@ -310,37 +345,21 @@ struct Before {
     bytes: u64,
 }
 
-/// A hash for a value that is a hash already: spread its 32 bits over 64
-/// so the map's control bytes differ.
-#[derive(Debug, Default)]
-struct Spread(u64);
-
-impl Hasher for Spread {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
 #[derive(Debug)]
 struct Tree {
     nodes: Vec<Node>,
-    /// Every name and link text, back to back.
+    /// Every name, each followed by `/` (which no name holds); the root's
+    /// empty name first.
     names: String,
-    /// Link texts: (start, len) in `names`.
+    /// Every symlink and hard-link text, back to back.
+    link_text: String,
+    /// Link texts: (start, len) in `link_text`.
     links: Vec<(u32, u32)>,
-    /// (parent, name) hash, 32 bits, to the first node with that hash; the
-    /// rest follow `next_in_bucket`.
-    index: HashMap<u32, u32, BuildHasherDefault<Spread>>,
+    /// Open addressing from (parent, name) to node: 4 bytes a slot, a
+    /// power of two of them, at most 7/8 full. Nothing is ever taken out
+    /// (dead nodes stay, to be written again), so linear probing needs no
+    /// tombstones.
+    slots: Vec<u32>,
     seed: RandomState,
     /// Paths the current layer touched, as they were before it.
     before: Vec<Before>,
@@ -356,17 +375,16 @@ enum Blocked {
 }
 
 impl Tree {
-    fn with_capacity(entries: usize) -> Self {
+    /// Room for `entries` paths whose names take about `name_bytes`.
+    fn with_capacity(entries: usize, name_bytes: usize) -> Self {
         let mut nodes = Vec::with_capacity(entries.saturating_add(1));
         nodes.push(Node {
             size_lo: 0,
             size_hi: 0,
             name_start: 0,
-            name_len: 0,
             parent: ROOT,
             first_child: NONE,
             next_sibling: NONE,
-            next_in_bucket: NONE,
             link: NONE,
             layer: 0,
             uid: 0,
@@ -375,13 +393,14 @@ impl Tree {
             kind: FileType::Dir,
             flags: ALIVE,
         });
-        let mut index = HashMap::default();
-        index.reserve(entries);
+        let mut names = String::with_capacity(name_bytes.saturating_add(1));
+        names.push('/');
         Tree {
             nodes,
-            names: String::new(),
+            names,
+            link_text: String::new(),
             links: Vec::new(),
-            index,
+            slots: vec![NONE; slots_for(entries.saturating_add(1))],
             seed: RandomState::new(),
             before: Vec::new(),
             upper: Vec::new(),
@@ -389,34 +408,64 @@ impl Tree {
     }
 
     fn name(&self, id: u32) -> &str {
-        let n = &self.nodes[id as usize];
-        let start = n.name_start as usize;
-        self.names
-            .get(start..start + n.name_len as usize)
-            .unwrap_or_default()
+        let rest = self
+            .names
+            .get(self.nodes[id as usize].name_start as usize..)
+            .unwrap_or_default();
+        rest.split('/').next().unwrap_or_default()
     }
 
     fn link(&self, id: u32) -> Option<&str> {
         let (start, len) = *self.links.get(self.nodes[id as usize].link as usize)?;
         let start = start as usize;
-        self.names.get(start..start + len as usize)
+        self.link_text.get(start..start + len as usize)
     }
 
-    fn key(&self, parent: u32, name: &str) -> u32 {
-        self.seed.hash_one((parent, name)) as u32
+    fn hash(&self, parent: u32, name: &str) -> usize {
+        self.seed.hash_one((parent, name)) as usize
     }
 
     /// The node for `name` in `parent`, dead or alive.
     fn find(&self, parent: u32, name: &str) -> Option<u32> {
-        let mut id = *self.index.get(&self.key(parent, name))?;
-        while id != NONE {
-            let n = &self.nodes[id as usize];
-            if n.parent == parent && self.name(id) == name {
+        let mask = self.slots.len() - 1;
+        let mut slot = self.hash(parent, name) & mask;
+        loop {
+            let id = self.slots[slot];
+            if id == NONE {
+                return None;
+            }
+            if self.nodes[id as usize].parent == parent && self.name(id) == name {
                 return Some(id);
             }
-            id = n.next_in_bucket;
+            slot = (slot + 1) & mask;
         }
-        None
+    }
+
+    /// Puts `id` in the first free slot of `slots` from its hash.
+    fn place(&self, slots: &mut [u32], id: u32) {
+        let mask = slots.len() - 1;
+        let n = &self.nodes[id as usize];
+        let mut slot = self.hash(n.parent, self.name(id)) & mask;
+        while slots[slot] != NONE {
+            slot = (slot + 1) & mask;
+        }
+        slots[slot] = id;
+    }
+
+    /// Indexes node `id`, the newest; doubles the slots when 7/8 full.
+    fn index(&mut self, id: u32) {
+        if self.nodes.len().saturating_mul(8) > self.slots.len().saturating_mul(7) {
+            let mut slots = vec![NONE; self.slots.len() * 2];
+            for &old in &self.slots {
+                if old != NONE {
+                    self.place(&mut slots, old);
+                }
+            }
+            self.slots = slots;
+        }
+        let mut slots = std::mem::take(&mut self.slots);
+        self.place(&mut slots, id);
+        self.slots = slots;
     }
 
     fn find_alive(&self, parent: u32, name: &str) -> Option<u32> {
@@ -424,13 +473,26 @@ impl Tree {
             .filter(|&id| self.nodes[id as usize].alive())
     }
 
-    /// Appends `text` to `names`, giving its (start, len).
-    fn store(&mut self, text: &str) -> Option<(u32, u32)> {
+    /// Appends a name (which holds no `/`) to `names`, giving its start.
+    fn store_name(&mut self, name: &str) -> Option<u32> {
         let start = u32::try_from(self.names.len()).ok()?;
+        u32::try_from(self.names.len() + name.len() + 1).ok()?;
+        self.names.push_str(name);
+        self.names.push('/');
+        Some(start)
+    }
+
+    /// Appends a link text to `link_text`, giving its index in `links`.
+    fn store_link(&mut self, text: &str) -> Option<u32> {
+        let start = u32::try_from(self.link_text.len()).ok()?;
         let len = u32::try_from(text.len()).ok()?;
         start.checked_add(len)?;
-        self.names.push_str(text);
-        Some((start, len))
+        let index = u32::try_from(self.links.len())
+            .ok()
+            .filter(|&i| i != NONE)?;
+        self.link_text.push_str(text);
+        self.links.push((start, len));
+        Some(index)
     }
 
     /// A new dead node for `name` in `parent`; `write` brings it to life.
@@ -439,9 +501,7 @@ impl Tree {
             .ok()
             .filter(|&id| id != NONE)
             .ok_or(Blocked::TooLarge)?;
-        let (name_start, name_len) = self.store(name).ok_or(Blocked::TooLarge)?;
-        let key = self.key(parent, name);
-        let next_in_bucket = self.index.insert(key, id).unwrap_or(NONE);
+        let name_start = self.store_name(name).ok_or(Blocked::TooLarge)?;
         let p = &mut self.nodes[parent as usize];
         let next_sibling = p.first_child;
         p.first_child = id;
@@ -449,11 +509,9 @@ impl Tree {
             size_lo: 0,
             size_hi: 0,
             name_start,
-            name_len,
             parent,
             first_child: NONE,
             next_sibling,
-            next_in_bucket,
             link: NONE,
             layer: 0,
             uid: 0,
@@ -462,6 +520,7 @@ impl Tree {
             kind: FileType::File,
             flags: 0,
         });
+        self.index(id);
         Ok(id)
     }
 
@@ -498,15 +557,7 @@ impl Tree {
     fn write(&mut self, id: u32, layer: u32, state: NodeState<'_>) -> Result<(), Blocked> {
         self.touch(id);
         let link = match state.link {
-            Some(text) => {
-                let span = self.store(text).ok_or(Blocked::TooLarge)?;
-                let index = u32::try_from(self.links.len())
-                    .ok()
-                    .filter(|&i| i != NONE)
-                    .ok_or(Blocked::TooLarge)?;
-                self.links.push(span);
-                index
-            }
+            Some(text) => self.store_link(text).ok_or(Blocked::TooLarge)?,
             None => NONE,
         };
         let n = &mut self.nodes[id as usize];
@@ -858,6 +909,14 @@ impl NodeState<'_> {
             link: None,
         }
     }
+}
+
+/// Slots for `paths` at most 7/8 full: a power of two.
+fn slots_for(paths: usize) -> usize {
+    (paths.saturating_mul(8) / 7 + 1)
+        .checked_next_power_of_two()
+        .unwrap_or(usize::MAX / 2 + 1)
+        .max(16)
 }
 
 /// A path's components as `filepath.Clean` leaves them, `..` stopping at
@@ -1475,6 +1534,33 @@ mod tests {
         let two = run(&layers);
         assert_eq!(one.clone_files_for_test(), two.clone_files_for_test());
         assert_eq!((one.changes, one.problems), (two.changes, two.problems));
+    }
+
+    #[test]
+    fn layers_pushed_one_at_a_time_without_hints_give_what_apply_gives() {
+        // Far past the 16 slots an unhinted index starts with.
+        let layers: Vec<Vec<LayerEntry>> = (0..3)
+            .map(|l| {
+                (0..3000)
+                    .map(|i| file(&format!("d{}/f{i}", i % 7), (l * 3000 + i) as u64))
+                    .chain([file(&format!("d{l}/.wh.f{l}"), 0)])
+                    .collect()
+            })
+            .collect();
+        let whole = run(&layers);
+        let mut builder = TreeBuilder::with_capacity(0, 0);
+        for layer in &layers {
+            builder.push_layer(layer);
+        }
+        let pushed = builder.finish();
+        assert_eq!(whole.len(), 3000 + 7);
+        assert_eq!(pushed.clone_files_for_test(), whole.clone_files_for_test());
+        assert_eq!(pushed.changes, whole.changes);
+        assert_eq!(get(&pushed, "d3/f3000").map(|f| f.size), None);
+        assert_eq!(
+            get(&pushed, "d0/f2996").map(|f| (f.size, f.layer)),
+            Some((8996, 2))
+        );
     }
 
     #[test]

@@ -41,6 +41,15 @@
 //! tree stays as it was, and a [`TreeProblem`] says why; the caller turns
 //! problems into findings.
 //!
+//! Each layer's changes compare the tree before and after it: a path it
+//! made is added, one it wrote that was there before is changed (a
+//! directory entry over a directory too, with 0 bytes), one it took away is
+//! removed, with what it had. Wasted bytes are dive's idea, per layer: the
+//! bytes a layer shipped that a later entry replaced or removed, so they are
+//! stored but never seen; a duplicate later in the same layer counts too.
+//! (dive's image total also counts the surviving copy of a path written
+//! twice; ours does not.) Hard links ship no bytes of their own.
+//!
 //! Memory grows with paths, not bytes: one 44-byte node per path ever
 //! created, its name once in a shared string, and a 4-byte-a-slot hash
 //! index from (parent, name) to node. Nodes are never freed: a removed path keeps its
@@ -1561,6 +1570,12 @@ mod tests {
             get(&pushed, "d0/f2996").map(|f| (f.size, f.layer)),
             Some((8996, 2))
         );
+    }
+
+    #[test]
+    fn a_node_stays_44_bytes() {
+        // The memory budget of issue 14 rests on it.
+        assert_eq!(std::mem::size_of::<Node>(), 44);
     }
 
     #[test]

@@ -39,7 +39,9 @@ pub struct FileEntry {
     /// What it is.
     #[serde(rename = "type")]
     pub file_type: FileType,
-    /// Bytes of content (regular files; 0 for the others).
+    /// Bytes of content (regular files; 0 for the others). A hard link
+    /// shares its source's inode, so it shows the source's size, mode and
+    /// owner as they were when the link was made.
     pub size: u64,
     /// Permission bits with setuid (`0o4000`), setgid and sticky.
     pub mode: u32,

@@ -40,7 +40,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub fn to_purl(&self) -> Result<String, packageurl::Error> {
+    pub fn to_purl(self) -> Result<String, packageurl::Error> {
         let mut purl = PackageUrl::new(self.ecosystem.purl_type(), self.name)?;
         if let Some(ns) = self.namespace.filter(|ns| !ns.is_empty()) {
             purl.with_namespace(ns)?;

@@ -15,53 +15,56 @@ pub(super) enum Kind {
 
 pub(super) fn read(bytes: &[u8], kind: Kind, distro: &Distro, found: &mut Found<'_>) {
     let text = super::text(bytes);
-    let records = fields::records(&text);
-    if records.is_empty() {
-        if kind == Kind::StatusD {
-            found.note("could not read: no package stanza in this file");
-        }
-        // An empty `status` is what a fresh dpkg has: no packages.
+    let mut any = false;
+    fields::for_each_record(&text, |record| {
+        any = true;
+        stanza(&record, kind, distro, found);
+    });
+    // An empty `status` is what a fresh dpkg has: no packages. A status.d
+    // file is there for one package.
+    if !any && kind == Kind::StatusD {
+        found.note("could not read: no package stanza in this file");
+    }
+}
+
+fn stanza(record: &fields::Record<'_>, kind: Kind, distro: &Distro, found: &mut Found<'_>) {
+    if let Some(line) = record.bad_line {
+        found.note(format!(
+            "could not read the stanza at line {}: line {line} is neither a field nor a continuation",
+            record.line
+        ));
         return;
     }
-    for record in &records {
-        if let Some(line) = record.bad_line {
+    let status = record.get("Status");
+    match (kind, status) {
+        // Distroless writes only installed packages, without Status.
+        (Kind::StatusD, None) => {}
+        (_, Some(status)) if is_installed(status) => {}
+        (Kind::Status, None) => {
             found.note(format!(
-                "could not read the stanza at line {}: line {line} is neither a field nor a continuation",
+                "stanza at line {} has no Status field; left out",
                 record.line
             ));
-            continue;
+            return;
         }
-        let status = record.get("Status");
-        match (kind, status) {
-            // Distroless writes only installed packages, without Status.
-            (Kind::StatusD, None) => {}
-            (_, Some(status)) if is_installed(status) => {}
-            (Kind::Status, None) => {
-                found.note(format!(
-                    "stanza at line {} has no Status field; left out",
-                    record.line
-                ));
-                continue;
-            }
-            // Removed, config-files only, half-installed: not installed.
-            (_, Some(_)) => continue,
-        }
-        let (Some(name), Some(version)) = (
-            record.get("Package").filter(|s| !s.is_empty()),
-            record.get("Version").filter(|s| !s.is_empty()),
-        ) else {
-            found.note(format!(
-                "could not read the stanza at line {}: an installed package needs Package and Version",
-                record.line
-            ));
-            continue;
-        };
-        let mut fields = Fields::new(Ecosystem::Deb, name, version);
-        fields.arch = record.get("Architecture").filter(|s| !s.is_empty());
-        fields.namespace = distro.id.as_deref();
-        fields.distro = distro.distro.as_deref();
-        found.package(fields, None);
+        // Removed, config-files only, half-installed: not installed.
+        (_, Some(_)) => return,
     }
+    let (Some(name), Some(version)) = (
+        record.get("Package").filter(|s| !s.is_empty()),
+        record.get("Version").filter(|s| !s.is_empty()),
+    ) else {
+        found.note(format!(
+            "could not read the stanza at line {}: an installed package needs Package and Version",
+            record.line
+        ));
+        return;
+    };
+    let mut fields = Fields::new(Ecosystem::Deb, name, version);
+    fields.arch = record.get("Architecture").filter(|s| !s.is_empty());
+    fields.namespace = distro.id.as_deref();
+    fields.distro = distro.distro.as_deref();
+    found.package(fields, None);
 }
 
 /// dpkg's `Status: <want> <flag> <state>`: the package is on disk when

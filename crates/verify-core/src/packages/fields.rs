@@ -29,18 +29,24 @@ impl Record<'_> {
     }
 }
 
-/// Every record in `text`.
-pub(super) fn records(text: &str) -> Vec<Record<'_>> {
-    let mut out = Vec::new();
+/// Calls `each` with every record in `text`, one at a time, so a large
+/// status file is never held twice over.
+pub(super) fn for_each_record<'a>(text: &'a str, mut each: impl FnMut(Record<'a>)) {
     let mut reader = Reader::default();
     for (index, line) in text.split('\n').enumerate() {
         if let Some(done) = reader.line(index + 1, line) {
-            out.push(done);
+            each(done);
         }
     }
     if let Some(last) = reader.close() {
-        out.push(last);
+        each(last);
     }
+}
+
+#[cfg(test)]
+fn records(text: &str) -> Vec<Record<'_>> {
+    let mut out = Vec::new();
+    for_each_record(text, |r| out.push(r));
     out
 }
 

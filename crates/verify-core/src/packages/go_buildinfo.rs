@@ -142,7 +142,9 @@ impl GoScanner {
     pub(crate) fn finish(self) -> GoScan {
         match self.state {
             State::Done(scan) => scan,
-            State::Blob { bytes, .. } if bytes.len() > HEADER_REST + 1 + VERSION_MAX => {
+            // A real toolchain version was read: this is a Go program,
+            // cut short.
+            State::Blob { bytes, .. } if matches!(read_version(&bytes), VersionRead::Ok(..)) => {
                 GoScan::Unreadable("the file ends inside its build information".into())
             }
             _ if self.pointer_format => GoScan::PointerFormat,
@@ -240,30 +242,48 @@ impl GoScanner {
     }
 }
 
-/// Decodes what follows a magic block as far as `bytes` goes.
-fn step(bytes: &[u8]) -> Step {
+/// The toolchain version after a magic block, as far as `bytes` goes.
+enum VersionRead<'a> {
+    Need(usize),
+    Reject,
+    /// The version, and where the module information's length starts.
+    Ok(&'a [u8], usize),
+}
+
+fn read_version(bytes: &[u8]) -> VersionRead<'_> {
     if bytes.len() < HEADER_REST {
-        return Step::Need(HEADER_REST - bytes.len());
+        return VersionRead::Need(HEADER_REST - bytes.len());
     }
     let rest = &bytes[HEADER_REST..];
     let (version_len, n) = match uvarint(rest) {
-        Varint::Incomplete => return Step::Need(1),
-        Varint::Bad => return Step::Reject,
+        Varint::Incomplete => return VersionRead::Need(1),
+        Varint::Bad => return VersionRead::Reject,
         Varint::Value(v, n) => (v, n),
     };
     if version_len == 0 || version_len > VERSION_MAX as u64 {
-        return Step::Reject;
+        return VersionRead::Reject;
     }
     let version_len = version_len as usize;
     let Some(version) = rest.get(n..n + version_len) else {
-        return Step::Need(n + version_len - rest.len());
+        return VersionRead::Need(n + version_len - rest.len());
     };
     let plausible = (version.starts_with(b"go") || version.starts_with(b"devel"))
         && version.iter().all(|b| (0x20..0x7f).contains(b));
-    if !plausible {
-        return Step::Reject;
+    if plausible {
+        VersionRead::Ok(version, HEADER_REST + n + version_len)
+    } else {
+        VersionRead::Reject
     }
-    let rest = &rest[n + version_len..];
+}
+
+/// Decodes what follows a magic block as far as `bytes` goes.
+fn step(bytes: &[u8]) -> Step {
+    let (version, end) = match read_version(bytes) {
+        VersionRead::Need(n) => return Step::Need(n),
+        VersionRead::Reject => return Step::Reject,
+        VersionRead::Ok(version, end) => (version, end),
+    };
+    let rest = &bytes[end..];
     let (mod_len, m) = match uvarint(rest) {
         Varint::Incomplete => return Step::Need(1),
         Varint::Bad => {

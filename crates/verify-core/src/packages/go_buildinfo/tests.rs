@@ -194,6 +194,14 @@ fn bad_module_information_is_unreadable_not_guessed() {
     f.extend_from_slice(&full[..full.len() - 40]);
     assert!(matches!(scan(&f, 11), GoScan::Unreadable(m) if m.contains("ends inside")));
 
+    // Cut right after the version: still a Go program, still unreadable.
+    let mut f = b"\x7fELF".to_vec();
+    f.resize(32, 0);
+    f.extend_from_slice(&full[..HEADER_REST + 16 + 1 + 8 + 1]);
+    for chunk in [1, 4, 100] {
+        assert!(matches!(scan(&f, chunk), GoScan::Unreadable(m) if m.contains("ends inside")));
+    }
+
     // A module line with too many columns.
     let mut f = b"\x7fELF".to_vec();
     f.resize(32, 0);

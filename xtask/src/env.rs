@@ -150,18 +150,64 @@ pub fn ensure_debian_tools(programs: &[(&str, &str)]) -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
+    apt_install(&missing)
+}
+
+/// `apt-get install` of `packages`, after an `apt-get update`.
+fn apt_install(packages: &[&str]) -> Result<(), String> {
     let mut update = Command::new("apt-get");
     update.arg("update").arg("-qq");
     run(update, Step::new("apt-get update"))?;
     let mut install = Command::new("apt-get");
     install
         .args(["install", "-y", "-qq", "--no-install-recommends"])
-        .args(&missing)
+        .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive");
     run(
         install,
-        Step::new(&format!("install {}", missing.join(" "))),
+        Step::new(&format!("install {}", packages.join(" "))),
     )
+}
+
+/// The virtualenv holding the official SBOM validators the tests run.
+pub fn sbom_venv() -> PathBuf {
+    root().join("target/sbom-venv")
+}
+
+/// The SBOM validators (`pyspdxtools` and cyclonedx-python-lib, pinned in
+/// `xtask/sbom-validators.txt`) in [`sbom_venv`], installed from PyPI when
+/// missing or when the pins changed since they were.
+pub fn ensure_sbom_validators() -> Result<PathBuf, String> {
+    let venv = sbom_venv();
+    let requirements = root().join("xtask/sbom-validators.txt");
+    let pins = std::fs::read_to_string(&requirements)
+        .map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
+    // A copy of the pins it was installed from, to notice when they change.
+    let stamp = venv.join("airlock-pins.txt");
+    if venv.join("bin/pyspdxtools").is_file()
+        && std::fs::read_to_string(&stamp).is_ok_and(|s| s == pins)
+    {
+        return Ok(venv);
+    }
+    ensure_debian_tools(&[("python3", "python3")])?;
+    let shown = venv.display().to_string();
+    if !venv.join("bin/pip").is_file() && !succeeds("python3", &["-m", "venv", &shown]) {
+        // Debian ships the venv module (and ensurepip) separately.
+        apt_install(&["python3-venv"])?;
+        let mut create = Command::new("python3");
+        create.args(["-m", "venv", &shown]);
+        run(create, Step::new("create the SBOM validators' virtualenv"))?;
+    }
+    let mut install = Command::new(venv.join("bin/pip"));
+    install
+        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements);
+    run(
+        install,
+        Step::new("install the SBOM validators (spdx-tools, cyclonedx-python-lib)"),
+    )?;
+    std::fs::write(&stamp, pins).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    Ok(venv)
 }
 
 /// The npm packages in package.json (wasm-opt, esbuild, workerd,

@@ -179,10 +179,11 @@ fn test() -> Result<(), String> {
     // limit tests read peak memory from GNU time.
     env::ensure_debian_tools(IMPORT_TOOLS)?;
     env::ensure_debian_tools(&[("/usr/bin/time", "time")])?;
-    run(
-        cargo(["test", "--workspace"]),
-        Step::new("unit, corpus, CLI and import tests"),
-    )?;
+    // The SBOM tests run the official SPDX and CycloneDX validators.
+    let sbom_venv = env::ensure_sbom_validators()?;
+    let mut tests = cargo(["test", "--workspace"]);
+    tests.env("AIRLOCK_SBOM_VENV", &sbom_venv);
+    run(tests, Step::new("unit, corpus, CLI and import tests"))?;
     run(
         cargo(["build", "--release", "-p", "airlock"]),
         Step::new("release build"),

@@ -138,4 +138,110 @@ pub struct HistoryStep {
     /// Index in the image's `layers` of the layer the step made.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub layer: Option<usize>,
+
+/// Which package manager or language ecosystem a [`Package`] belongs to;
+/// it is also the package-url type of its `purl`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Ecosystem {
+    /// A Debian package, from `var/lib/dpkg/status` or distroless
+    /// `var/lib/dpkg/status.d/`.
+    Deb,
+    /// An Alpine package, from `lib/apk/db/installed`.
+    Apk,
+    /// A Python distribution, from a `*.dist-info/METADATA` file.
+    Pypi,
+    /// An npm package, from `node_modules/**/package.json`.
+    Npm,
+    /// A Go module (or the Go standard library) compiled into a Go binary,
+    /// from the binary's build information.
+    Golang,
+}
+
+impl Ecosystem {
+    /// The package-url type (`deb`, `apk`, `pypi`, `npm`, `golang`).
+    pub const fn purl_type(self) -> &'static str {
+        match self {
+            Self::Deb => "deb",
+            Self::Apk => "apk",
+            Self::Pypi => "pypi",
+            Self::Npm => "npm",
+            Self::Golang => "golang",
+        }
+    }
+}
+
+/// One package installed in an image, as its package database or metadata
+/// file records it. Versions are copied from that record, never guessed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Package {
+    /// The name the record gives (`libc6`, `Django`, `@babel/core`,
+    /// `github.com/spf13/cobra`).
+    pub name: String,
+    /// The version the record gives (`2.36-9+deb12u4`, `1:9.2p1-2`,
+    /// `v1.8.0`); for the Go standard library, the toolchain (`go1.22.1`);
+    /// for a Go main module built from a work tree, Go's `(devel)`.
+    pub version: String,
+    /// The architecture the record names (`amd64`, `x86_64`, `all`), if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub arch: Option<String>,
+    /// The ecosystem, which is also the purl type.
+    #[serde(rename = "type")]
+    pub ecosystem: Ecosystem,
+    /// The package URL (<https://github.com/package-url/purl-spec>).
+    pub purl: String,
+    /// The file it was read from, relative to the image root.
+    pub file: String,
+    /// Index in the image's `layers` of the layer that wrote that file.
+    pub layer: usize,
+    /// The licence as the record states it (free text, not checked against
+    /// the SPDX licence list), if it states one; dpkg records state none.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub license: Option<String>,
+}
+
+/// The operating system an image says it is, from `etc/os-release` (or
+/// `usr/lib/os-release` when that is absent), see os-release(5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct OsInfo {
+    /// `ID` (`debian`, `alpine`, `ubuntu`); `linux` when the file has no
+    /// `ID`, as os-release(5) specifies.
+    pub id: String,
+    /// `VERSION_ID` (`12`, `3.19.1`), if given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub version_id: Option<String>,
+    /// `PRETTY_NAME`, if given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pretty_name: Option<String>,
+    /// `NAME`, if given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
+    /// `VERSION_CODENAME` (`bookworm`), if given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub version_codename: Option<String>,
+    /// `ID_LIKE`, split on spaces (`["debian"]` for Ubuntu).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub id_like: Vec<String>,
+    /// The file it was read from.
+    pub file: String,
+    /// Index in the image's `layers` of the layer that wrote that file.
+    pub layer: usize,
+}
+
+/// Something the package catalogers could not do with a file: a package
+/// database present but not read (rpm), a file cut at its bound, a record
+/// that does not parse. Each names the file and layer, so nothing in the
+/// package list is missing without a word.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PackageNote {
+    /// The file, relative to the image root.
+    pub file: String,
+    /// Index in the image's `layers` of the layer that wrote that file.
+    pub layer: usize,
+    /// What happened, in words (`could not read: line 12 is not a field`).
+    pub message: String,
 }

@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use verify_core::contents::ImageConfig;
 use verify_core::{BundleFormat, Compression, Report, Severity, Verdict};
 
 use crate::import::ImportSummary;
@@ -195,6 +196,11 @@ fn findings(out: &mut String, report: &Report, style: Style) {
             Severity::Warning => style.paint("33", "warning"),
         };
         let mut place = String::new();
+        if let Some(layer) = f.layer {
+            let _ = write!(place, "layer {} ", short(&layer.to_hex()));
+        } else if let Some(image) = &f.image {
+            let _ = write!(place, "image {} ", Untrusted(image));
+        }
         if let Some(e) = &f.entry {
             let _ = write!(place, "{}", Untrusted(e));
         }
@@ -270,6 +276,9 @@ pub fn inspect(name: &str, report: &Report, recorded: Option<&Recorded>, style: 
         if let Some(d) = image.manifest_digest {
             let _ = writeln!(out, "  manifest  {d}");
         }
+        if let Some(config) = &image.config {
+            config_lines(&mut out, config, style);
+        }
         let rows: Vec<[String; 5]> = image
             .layers
             .iter()
@@ -291,10 +300,84 @@ pub fn inspect(name: &str, report: &Report, recorded: Option<&Recorded>, style: 
             ["  #", "LAYER", "TYPE", "SIZE", "UNPACKED"],
             &rows,
         );
+        if let Some(config) = &image.config
+            && !config.history.is_empty()
+        {
+            out.push('\n');
+            for step in &config.history {
+                let made = step
+                    .layer
+                    .map_or_else(|| "  -".to_owned(), |l| format!("{:>3}", l + 1));
+                let by = step.created_by.as_deref().unwrap_or("");
+                let _ = writeln!(out, "  {made}  {}", Untrusted(by));
+            }
+        }
     }
     out.push('\n');
     conclusion(&mut out, report, style);
     out
+}
+
+/// What the image runs and as whom, its environment (secrets marked),
+/// ports and volumes.
+fn config_lines(out: &mut String, config: &ImageConfig, style: Style) {
+    let argv = |words: &Option<Vec<String>>| {
+        words
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |w| Untrusted(&w.join(" ")).to_string())
+    };
+    let _ = writeln!(
+        out,
+        "  runs      {} {}",
+        argv(&config.entrypoint),
+        argv(&config.cmd)
+    );
+    let user = if config.runs_as_root {
+        let who = if config.user.is_empty() {
+            "(no User set)".to_owned()
+        } else {
+            Untrusted(&config.user).to_string()
+        };
+        format!("{} {who}", style.paint("33", "runs as root"))
+    } else {
+        Untrusted(&config.user).to_string()
+    };
+    let _ = writeln!(out, "  user      {user}");
+    if !config.working_dir.is_empty() {
+        let _ = writeln!(out, "  workdir   {}", Untrusted(&config.working_dir));
+    }
+    for var in &config.env {
+        let mark = if var.secret {
+            style.paint("33", "  (secret?)")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  env       {}={}{mark}",
+            Untrusted(&var.name),
+            Untrusted(&var.value)
+        );
+    }
+    if !config.exposed_ports.is_empty() {
+        let ports: Vec<String> = config
+            .exposed_ports
+            .iter()
+            .map(|p| Untrusted(p).to_string())
+            .collect();
+        let _ = writeln!(out, "  ports     {}", ports.join(", "));
+    }
+    if !config.volumes.is_empty() {
+        let volumes: Vec<String> = config
+            .volumes
+            .iter()
+            .map(|v| Untrusted(v).to_string())
+            .collect();
+        let _ = writeln!(out, "  volumes   {}", volumes.join(", "));
+    }
+    for (key, value) in &config.labels {
+        let _ = writeln!(out, "  label     {}={}", Untrusted(key), Untrusted(value));
+    }
 }
 
 /// `airlock load`/`push`: what the target now shows.

@@ -131,12 +131,21 @@ pub(crate) struct EntryDigest {
     /// For uncompressed content; compressed content's reader is in the
     /// decoder's sink.
     layer: Option<LayerReader>,
+    /// `None` when the entry cannot be a layer (not read as a tar), else
+    /// the bytes its layer reader may keep for the package catalogers.
+    capture_budget: Option<u64>,
 }
 
 impl EntryDigest {
     /// Starts on an entry of `declared_size` bytes. `json_budget` is how many
     /// bytes of JSON may still be kept, `None` when this entry's JSON is not wanted.
-    pub fn new(declared_size: u64, json_budget: Option<u64>, limits: &Limits) -> Self {
+    /// `capture_budget`: see the field; `None` for files no image uses.
+    pub fn new(
+        declared_size: u64,
+        json_budget: Option<u64>,
+        capture_budget: Option<u64>,
+        limits: &Limits,
+    ) -> Self {
         let json_too_large = json_budget.is_some_and(|b| declared_size > b);
         Self {
             hasher: Sha256Hasher::new(),
@@ -154,6 +163,7 @@ impl EntryDigest {
             declared_size,
             limits: limits.clone(),
             layer: None,
+            capture_budget,
         }
     }
 
@@ -191,7 +201,9 @@ impl EntryDigest {
             max_ratio: self.limits.max_expansion_ratio,
             max_size: self.limits.max_layer_uncompressed_bytes,
             limit_hit: None,
-            layer: Some(LayerReader::new(self.declared_size, &self.limits)),
+            layer: self
+                .capture_budget
+                .map(|budget| LayerReader::new(self.declared_size, &self.limits, budget)),
         };
         self.decoder = match Decoder::new(self.compression, sink) {
             Ok(decoder) => Some(decoder),
@@ -306,7 +318,7 @@ mod tests {
     use super::*;
 
     fn digest(data: &[u8], chunk: usize, json_budget: Option<u64>, limits: &Limits) -> Content {
-        let mut d = EntryDigest::new(data.len() as u64, json_budget, limits);
+        let mut d = EntryDigest::new(data.len() as u64, json_budget, Some(u64::MAX), limits);
         for piece in data.chunks(chunk.max(1)) {
             d.update(piece);
         }

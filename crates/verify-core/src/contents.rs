@@ -138,6 +138,7 @@ pub struct HistoryStep {
     /// Index in the image's `layers` of the layer the step made.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub layer: Option<usize>,
+}
 
 /// Which package manager or language ecosystem a [`Package`] belongs to;
 /// it is also the package-url type of its `purl`.

@@ -44,6 +44,11 @@ pub struct Limits {
     /// bytes. Default 256 MiB: a million files of 100-byte paths use a
     /// tenth of it.
     pub max_layer_names_total_bytes: u64,
+    /// Bytes of package databases and manifests (dpkg status, apk
+    /// installed, METADATA, package.json, os-release) kept from all layers
+    /// for the package list. Default 64 MiB; a file past it is noted as not
+    /// read, never skipped silently.
+    pub max_captured_bytes: u64,
 }
 
 /// A name that is not one of [`Limits::NAMES`].
@@ -130,6 +135,7 @@ by_name!(
     max_names_total_bytes,
     max_layer_entries,
     max_layer_names_total_bytes,
+    max_captured_bytes,
 );
 
 impl Default for Limits {
@@ -148,6 +154,7 @@ impl Default for Limits {
             max_names_total_bytes: 64 << 20,
             max_layer_entries: 1_000_000,
             max_layer_names_total_bytes: 256 << 20,
+            max_captured_bytes: 64 << 20,
         }
     }
 }

@@ -206,6 +206,9 @@ mod tests {
         ImageReport {
             files: None,
             config: None,
+            os: None,
+            packages: None,
+            package_notes: Vec::new(),
             repo_tags: vec!["docker.io/library/app:1.0".into()],
             manifest_digest: None,
             manifest_media_type: None,

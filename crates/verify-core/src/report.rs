@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::contents::{FileEntry, ImageConfig, LayerChanges};
+use crate::contents::{FileEntry, ImageConfig, LayerChanges, OsInfo, Package, PackageNote};
 use crate::digest::{Digest, Sha256};
 
 /// The overall outcome.
@@ -124,6 +124,17 @@ pub struct ImageReport {
     /// config could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<ImageConfig>,
+    /// The operating system the image says it is (`etc/os-release`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<OsInfo>,
+    /// Packages found in the final tree (dpkg, apk, Python, npm, Go);
+    /// absent when some layer could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packages: Option<Vec<Package>>,
+    /// Package files present but not read (an rpm database) or not
+    /// readable, each naming the file and layer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub package_notes: Vec<PackageNote>,
 }
 
 impl ImageReport {

@@ -508,6 +508,7 @@ impl Reader {
                 findings: Vec::new(),
                 current: None,
                 json_used: 0,
+                captured: 0,
                 sink,
                 sink_stopped: false,
             },
@@ -554,6 +555,8 @@ struct Collector {
     findings: Vec<Finding>,
     current: Option<Current>,
     json_used: u64,
+    /// Bytes the layer readers have kept for the package catalogers.
+    captured: u64,
     sink: Option<Box<dyn EntrySink>>,
     /// The sink said it wants nothing more; it has been dropped.
     sink_stopped: bool,
@@ -588,10 +591,18 @@ impl TarSink for Collector {
                         .max_json_total_bytes
                         .saturating_sub(self.json_used),
                 );
+                // Only a file that can be part of an image can be a layer.
+                let capture_budget =
+                    forwarded.then(|| self.limits.max_captured_bytes.saturating_sub(self.captured));
                 Some(Current {
                     path,
                     offset: header.header_offset,
-                    digest: EntryDigest::new(header.size, Some(budget), &self.limits),
+                    digest: EntryDigest::new(
+                        header.size,
+                        Some(budget),
+                        capture_budget,
+                        &self.limits,
+                    ),
                     forwarded,
                 })
             }
@@ -615,6 +626,9 @@ impl TarSink for Collector {
         self.show(current.forwarded, |sink| sink.end(&content.sha256));
         if let Json::Kept(bytes) = &content.json {
             self.json_used += bytes.len() as u64;
+        }
+        if let Some(layer) = &content.layer {
+            self.captured += layer.captured_bytes;
         }
         if let Some(named) = Sha256::from_blob_path(&current.path)
             && named != content.sha256

@@ -3,7 +3,7 @@
 //! "memory grows with files, not bytes").
 //!
 //! The tree module is crate-private, so this binary compiles it from its
-//! sources (`src/layers/`, and `src/contents.rs` for the types it builds);
+//! sources (`src/layers/entry.rs` and `tree.rs`, and `src/contents.rs` for the types it builds);
 //! it runs without the test harness so that nothing else allocates while
 //! the counting allocator watches.
 
@@ -15,11 +15,16 @@ static HEAP: PeakAlloc = PeakAlloc;
 #[allow(dead_code)]
 #[path = "../src/contents.rs"]
 mod contents;
-#[path = "../src/layers/mod.rs"]
-mod layers;
+#[path = "../src/layers/entry.rs"]
+mod entry;
+// Its unit tests come along and do not run here.
+#[allow(dead_code)]
+#[path = "../src/layers/tree.rs"]
+mod tree;
+// `tree.rs` reaches its record as `super::LayerEntry`.
+use entry::LayerEntry;
 
 use contents::FileType;
-use layers::LayerEntry;
 
 const MIB: usize = 1024 * 1024;
 /// The CLI's budget for one image's tree (issue 14).
@@ -105,7 +110,7 @@ fn main() {
 
     HEAP.reset_peak_usage();
     let slices: Vec<&[LayerEntry]> = input.iter().map(Vec::as_slice).collect();
-    let applied = layers::tree::apply(&slices);
+    let applied = tree::apply(&slices);
     let apply_peak = HEAP.peak_usage() - start;
     let tree_bytes = HEAP.current_usage() - start - input_bytes;
 
@@ -148,7 +153,7 @@ fn main() {
     // A caller that has the layers in order can drop each one's records
     // once it is applied: then the tree is most of what is held.
     HEAP.reset_peak_usage();
-    let mut builder = layers::tree::TreeBuilder::with_capacity(records, 0);
+    let mut builder = tree::TreeBuilder::with_capacity(records, 0);
     for l in 0..LAYERS {
         let entries = layer(l);
         builder.push_layer(&entries);

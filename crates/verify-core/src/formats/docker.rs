@@ -158,6 +158,9 @@ impl<'a> Resolver<'a> {
             report: ImageReport {
                 files: None,
                 config: None,
+                os: None,
+                packages: None,
+                package_notes: Vec::new(),
                 repo_tags: names.into_iter().collect(),
                 manifest_digest: None,
                 manifest_media_type: None,

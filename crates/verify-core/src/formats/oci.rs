@@ -357,6 +357,9 @@ impl<'a> Resolver<'a> {
             report: ImageReport {
                 files: None,
                 config: None,
+                os: None,
+                packages: None,
+                package_notes: Vec::new(),
                 repo_tags: names.full.iter().cloned().collect(),
                 manifest_digest: Some(manifest_digest),
                 manifest_media_type: Some(desc.media_type().to_string()),

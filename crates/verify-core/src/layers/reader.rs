@@ -10,6 +10,7 @@
 
 use crate::contents::FileType;
 use crate::limits::Limits;
+use crate::packages::{self, Capture, Captured};
 use crate::report::{Finding, FindingKind};
 use crate::tar_stream::{EntryHeader, EntryKind, SparseKind, TarSink, TarStream};
 
@@ -30,6 +31,11 @@ pub(crate) struct LayerRead {
     pub findings: Vec<Finding>,
     /// The tar could not be read to its end: the entries stop early.
     pub broken: bool,
+    /// Files the package catalogers asked for: the index of the entry in
+    /// `entries`, and what was kept of its bytes.
+    pub captures: Vec<(usize, Captured)>,
+    /// Bytes held in `captures`, against the bundle's capture budget.
+    pub captured_bytes: u64,
 }
 
 /// Reads a blob as a layer tar while it is decompressed.
@@ -49,6 +55,10 @@ struct Sink {
     names_bytes: u64,
     max_names_bytes: u64,
     warned: [usize; 3],
+    /// The file being captured, with its entry index.
+    capture: Option<(usize, Capture)>,
+    /// Bytes still allowed in captures, shared by the whole bundle.
+    capture_budget: u64,
     /// Set once the stream is known not to be a layer at all (its first
     /// block is not a tar header): nothing more is kept.
     not_a_tar: bool,
@@ -57,7 +67,9 @@ struct Sink {
 impl LayerReader {
     /// Starts on a blob of `stored_size` bytes (compressed size, for the
     /// expansion limit on sparse files).
-    pub fn new(stored_size: u64, limits: &Limits) -> Self {
+    /// `capture_budget` is what the bundle's earlier layers left of
+    /// [`Limits::max_captured_bytes`].
+    pub fn new(stored_size: u64, limits: &Limits, capture_budget: u64) -> Self {
         Self {
             tar: TarStream::for_layer(limits),
             sink: Sink {
@@ -71,6 +83,8 @@ impl LayerReader {
                 names_bytes: 0,
                 max_names_bytes: limits.max_layer_names_total_bytes,
                 warned: [0; 3],
+                capture: None,
+                capture_budget,
                 not_a_tar: false,
             },
         }
@@ -239,6 +253,11 @@ impl TarSink for Sink {
             );
         }
         self.warn(file_type, header.mode, &shown, at);
+        // Sparse files' data is not handed on; what they hold is no package
+        // database anyway.
+        if file_type == FileType::File && header.sparse.is_none() {
+            self.start_capture(&path, header.size, header.mode);
+        }
         self.read.entries.push(LayerEntry {
             path,
             file_type,
@@ -250,9 +269,24 @@ impl TarSink for Sink {
         });
     }
 
-    fn data(&mut self, _bytes: &[u8]) {}
+    fn data(&mut self, bytes: &[u8]) {
+        if let Some((_, capture)) = &mut self.capture
+            && capture.wants_more()
+        {
+            let before = capture.held_bytes();
+            capture.update(bytes);
+            let grown = capture.held_bytes().saturating_sub(before) as u64;
+            self.capture_budget = self.capture_budget.saturating_sub(grown);
+        }
+    }
 
-    fn entry_end(&mut self) {}
+    fn entry_end(&mut self) {
+        if let Some((index, capture)) = self.capture.take() {
+            let held = capture.held_bytes() as u64;
+            self.read.captured_bytes += held;
+            self.read.captures.push((index, capture.finish()));
+        }
+    }
 
     fn finding(&mut self, finding: Finding) {
         if self.read.broken {
@@ -276,6 +310,32 @@ impl TarSink for Sink {
 }
 
 impl Sink {
+    /// Starts keeping the bytes of a file the catalogers want, within the
+    /// bundle's budget; past it the file is noted as not read.
+    fn start_capture(&mut self, path: &str, size: u64, mode: u32) {
+        let Some(want) = packages::wanted(path, size, mode) else {
+            return;
+        };
+        let index = self.read.entries.len();
+        let fits = match want {
+            packages::Want::Whole { max_bytes } => {
+                (max_bytes as u64).min(size) <= self.capture_budget
+            }
+            _ => true,
+        };
+        if fits {
+            self.capture = Some((index, want.start()));
+        } else {
+            self.read.captures.push((
+                index,
+                Captured::Whole {
+                    bytes: Vec::new(),
+                    complete: false,
+                },
+            ));
+        }
+    }
+
     /// A finding after which nothing more of the layer is kept.
     fn fail(&mut self, finding: Finding) {
         self.read.findings.push(finding);
@@ -497,7 +557,7 @@ mod tests {
     }
 
     fn read(bytes: &[u8], chunk: usize) -> Option<LayerRead> {
-        let mut r = LayerReader::new(bytes.len() as u64, &Limits::default());
+        let mut r = LayerReader::new(bytes.len() as u64, &Limits::default(), u64::MAX);
         for piece in bytes.chunks(chunk.max(1)) {
             r.update(piece);
         }
@@ -680,7 +740,7 @@ mod tests {
             max_layer_entries: 3,
             ..Limits::default()
         };
-        let mut r = LayerReader::new(bytes.len() as u64, &limits);
+        let mut r = LayerReader::new(bytes.len() as u64, &limits, u64::MAX);
         r.update(&bytes);
         let read = r.finish().expect("a tar");
         assert_eq!(kinds(&read), [FindingKind::LimitExceeded]);

@@ -234,14 +234,20 @@ impl Applied {
         files
     }
 
+    /// The live path written as `path` (its parents taken as written, not
+    /// through symlinks): its type and the layer that last wrote it.
+    pub fn lookup(&self, path: &str) -> Option<(FileType, usize)> {
+        let mut id = ROOT;
+        for part in path.split('/') {
+            id = self.tree.find_alive(id, part)?;
+        }
+        let node = &self.tree.nodes[id as usize];
+        Some((node.kind, node.layer as usize))
+    }
+
     /// How many paths the final tree has.
     pub fn len(&self) -> usize {
         self.tree.alive_paths()
-    }
-
-    /// Whether the final tree is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -1581,7 +1587,7 @@ mod tests {
     #[test]
     fn an_empty_image_has_an_empty_tree() {
         let a = run(&[vec![], vec![dir("")]]);
-        assert!(a.is_empty());
+        assert_eq!(a.len(), 0);
         assert_eq!(
             a.changes,
             [LayerChanges::default(), LayerChanges::default()]

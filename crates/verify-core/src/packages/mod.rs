@@ -16,9 +16,6 @@
 //! Nothing here panics on hostile bytes, and no version is ever made up: a
 //! record without one, or one in a file cut at its bound, becomes a note.
 
-// Until the layer reader feeds it (issue 14), only tests call into this.
-#![allow(dead_code, unused_imports)]
-
 mod apk;
 mod dpkg;
 mod fields;
@@ -28,7 +25,7 @@ mod os_release;
 mod purl;
 mod python;
 
-pub(crate) use go_buildinfo::{GoBuildInfo, GoModule, GoScan, GoScanner};
+pub(crate) use go_buildinfo::{GoScan, GoScanner};
 
 use crate::contents::{OsInfo, Package, PackageNote};
 
@@ -47,11 +44,6 @@ pub(crate) const APK_INSTALLED_MAX: usize = 32 * 1024 * 1024;
 pub(crate) const PYTHON_METADATA_MAX: usize = 64 * 1024;
 /// A `package.json` is a few KiB; old npm versions stored the readme in it.
 pub(crate) const NPM_PACKAGE_JSON_MAX: usize = 1024 * 1024;
-/// The total the reader should keep across all captures of one image. It
-/// covers a full Debian status plus a few thousand `package.json` and
-/// `METADATA` files; past it, captures are handed over empty and
-/// incomplete, and [`catalog`] notes each such file.
-pub(crate) const TOTAL_CAPTURE_MAX: usize = 64 * 1024 * 1024;
 /// Executables smaller than this are not Go programs with build
 /// information (the smallest stripped Go binary is several hundred KiB),
 /// so scripts and small tools are not scanned.
@@ -199,7 +191,7 @@ impl Capture {
         }
     }
 
-    /// Bytes held now, for the reader's [`TOTAL_CAPTURE_MAX`] budget.
+    /// Bytes held now, for the reader's capture budget ([`crate::Limits::max_captured_bytes`]).
     pub(crate) fn held_bytes(&self) -> usize {
         match &self.state {
             CaptureState::Whole { bytes, .. } => bytes.len(),

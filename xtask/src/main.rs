@@ -133,6 +133,17 @@ const IMPORT_TOOLS: &[(&str, &str)] = &[
     ("openssl", "openssl"),
 ];
 
+/// What `tests/ground-truth/build-debian-image.sh` builds its Debian image
+/// and its expected values with (the ground-truth test, issue #14); podman
+/// and skopeo come with [`IMPORT_TOOLS`].
+const GROUND_TRUTH_TOOLS: &[(&str, &str)] = &[
+    ("mmdebstrap", "mmdebstrap"),
+    ("umoci", "umoci"),
+    ("dpkg-query", "dpkg"),
+    ("python3", "python3"),
+    ("flock", "util-linux"),
+];
+
 /// Everything CI checks, in the order that fails fastest.
 fn test() -> Result<(), String> {
     env::ensure_rust_tools()?;
@@ -176,9 +187,11 @@ fn test() -> Result<(), String> {
         Step::new("verify-core builds for wasm32-unknown-unknown"),
     )?;
     // The load and push tests drive the real importers on loopback; the
-    // limit tests read peak memory from GNU time.
+    // limit tests read peak memory from GNU time; the ground-truth test
+    // builds a Debian image.
     env::ensure_debian_tools(IMPORT_TOOLS)?;
     env::ensure_debian_tools(&[("/usr/bin/time", "time")])?;
+    env::ensure_debian_tools(GROUND_TRUTH_TOOLS)?;
     // The SBOM tests run the official SPDX and CycloneDX validators.
     let sbom_venv = env::ensure_sbom_validators()?;
     let mut tests = cargo(["test", "--workspace"]);

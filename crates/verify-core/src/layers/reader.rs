@@ -472,7 +472,13 @@ impl Sink {
                 "a device node: gives access to hardware when the container may use it".into(),
             );
         }
-        if file_type != FileType::Symlink && mode & 0o002 != 0 && mode & 0o1000 == 0 {
+        // A device node is listed as one already; `/dev/null` is 0666 by
+        // design.
+        let plain = !matches!(
+            file_type,
+            FileType::Symlink | FileType::CharDevice | FileType::BlockDevice
+        );
+        if plain && mode & 0o002 != 0 && mode & 0o1000 == 0 {
             let what = if is_dir {
                 "a directory anyone can write, without the sticky bit"
             } else {
@@ -625,6 +631,7 @@ mod tests {
         let bytes = with_end(layer(&[
             ("usr/bin/su", b'0', 0o4755, b"", ""),
             ("dev/sda", b'4', 0o660, b"", ""),
+            ("dev/null", b'3', 0o666, b"", ""),
             ("tmp", b'5', 0o1777, b"", ""),
             ("srv/drop", b'5', 0o777, b"", ""),
             ("var/mail", b'5', 0o2775, b"", ""),
@@ -636,6 +643,7 @@ mod tests {
             [
                 FindingKind::SetuidFile,
                 FindingKind::DeviceFile,
+                FindingKind::DeviceFile,
                 FindingKind::WorldWritable
             ]
         );
@@ -644,7 +652,7 @@ mod tests {
                 .iter()
                 .all(|f| f.severity == crate::Severity::Warning)
         );
-        assert_eq!(read.findings[2].entry.as_deref(), Some("srv/drop"));
+        assert_eq!(read.findings[3].entry.as_deref(), Some("srv/drop"));
     }
 
     #[test]

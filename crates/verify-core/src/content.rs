@@ -7,11 +7,9 @@
 //! look like JSON are kept so they can be parsed once the archive is read.
 //! Nothing else is kept: a 10 GiB layer leaves 32 bytes of digest behind.
 
-use std::io::{self, Write};
-
 use sha2::{Digest as _, Sha256 as Sha256Hasher};
 
-use crate::decompress::{Decoder, sniff};
+use crate::decompress::{Decoder, Output, Stop, sniff};
 use crate::digest::Sha256;
 use crate::limits::Limits;
 use crate::report::Compression;
@@ -45,6 +43,15 @@ pub(crate) enum Unpacked {
     },
 }
 
+impl From<Stop> for Unpacked {
+    fn from(stop: Stop) -> Self {
+        match stop {
+            Stop::Corrupt(why) => Self::Corrupt(why),
+            Stop::Limit { limit, why } => Self::Limit { limit, why },
+        }
+    }
+}
+
 /// What remains of a regular file once its bytes have gone by.
 #[derive(Debug, Clone)]
 pub(crate) struct Content {
@@ -65,38 +72,31 @@ struct UnpackSink {
     ratio_cap: u64,
     max_ratio: u64,
     max_size: u64,
-    limit_hit: Option<(&'static str, String)>,
 }
 
-impl Write for UnpackSink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.size += buf.len() as u64;
+impl Output for UnpackSink {
+    fn accept(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        self.size += bytes.len() as u64;
         if self.size > self.max_size {
-            self.limit_hit = Some((
-                "max_layer_uncompressed_bytes",
-                format!(
+            return Err(Stop::Limit {
+                limit: Some("max_layer_uncompressed_bytes"),
+                why: format!(
                     "the layer expands beyond {} bytes; decompression stopped",
                     self.max_size
                 ),
-            ));
-        } else if self.size > self.ratio_cap {
-            self.limit_hit = Some((
-                "max_expansion_ratio",
-                format!(
+            });
+        }
+        if self.size > self.ratio_cap {
+            return Err(Stop::Limit {
+                limit: Some("max_expansion_ratio"),
+                why: format!(
                     "the layer expands more than {}-fold (beyond {} bytes); decompression \
                      stopped, so its diff_id was not checked",
                     self.max_ratio, self.ratio_cap
                 ),
-            ));
+            });
         }
-        if self.limit_hit.is_some() {
-            return Err(io::Error::other("decompression limit"));
-        }
-        self.hasher.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
+        self.hasher.update(bytes);
         Ok(())
     }
 }
@@ -110,9 +110,8 @@ pub(crate) struct EntryDigest {
     sniffed: bool,
     compression: Compression,
     decoder: Option<Decoder<UnpackSink>>,
-    decode_error: Option<String>,
-    /// A decoder limit (zstd window) rather than corruption.
-    limit_error: Option<String>,
+    /// Why decompression stopped early; the decoder is fed nothing more.
+    stopped: Option<Stop>,
     json_budget: Option<u64>,
     json: Option<Vec<u8>>,
     json_too_large: bool,
@@ -133,8 +132,7 @@ impl EntryDigest {
             sniffed: false,
             compression: Compression::None,
             decoder: None,
-            decode_error: None,
-            limit_error: None,
+            stopped: None,
             json_budget: json_budget.filter(|_| !json_too_large),
             json: None,
             json_too_large,
@@ -176,7 +174,6 @@ impl EntryDigest {
                 .max(self.limits.ratio_floor_bytes),
             max_ratio: self.limits.max_expansion_ratio,
             max_size: self.limits.max_layer_uncompressed_bytes,
-            limit_hit: None,
         };
         self.decoder = Decoder::new(self.compression, sink).ok();
         let looks_like_json = head
@@ -199,21 +196,14 @@ impl EntryDigest {
         if let Some(json) = &mut self.json {
             json.extend_from_slice(bytes);
         }
-        if self.decode_error.is_some() {
+        if self.stopped.is_some() {
             return;
         }
         if let Some(decoder) = &mut self.decoder
-            && let Err(e) = decoder.write(bytes)
+            && let Err(stop) = decoder.write(bytes)
         {
-            self.record_error(e);
+            self.stopped = Some(stop);
         }
-    }
-
-    fn record_error(&mut self, e: io::Error) {
-        if e.kind() == io::ErrorKind::OutOfMemory {
-            self.limit_error = Some(e.to_string());
-        }
-        self.decode_error = Some(e.to_string());
     }
 
     /// Ends the entry and returns what is kept of it.
@@ -231,24 +221,19 @@ impl EntryDigest {
                 size: self.size,
             },
             Some(mut decoder) => {
-                if self.decode_error.is_none()
-                    && let Err(e) = decoder.finish()
-                {
-                    self.record_error(e);
-                }
-                let sink = decoder.get_ref();
-                let limit = match (&sink.limit_hit, self.limit_error) {
-                    (Some((name, why)), _) => Some((Some(*name), why.clone())),
-                    (None, Some(why)) => Some((None, why)),
-                    (None, None) => None,
+                let stopped = match self.stopped {
+                    Some(stop) => Err(stop),
+                    None => decoder.finish(),
                 };
-                match (limit, self.decode_error) {
-                    (Some((limit, why)), _) => Unpacked::Limit { limit, why },
-                    (None, Some(e)) => Unpacked::Corrupt(e),
-                    (None, None) => Unpacked::Done {
-                        sha256: Sha256::from_bytes(sink.hasher.clone().finalize().into()),
-                        size: sink.size,
-                    },
+                match stopped {
+                    Err(stop) => stop.into(),
+                    Ok(()) => {
+                        let sink = decoder.get_ref();
+                        Unpacked::Done {
+                            sha256: Sha256::from_bytes(sink.hasher.clone().finalize().into()),
+                            size: sink.size,
+                        }
+                    }
                 }
             }
         };
@@ -269,6 +254,8 @@ impl EntryDigest {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+
     use super::*;
 
     fn digest(data: &[u8], chunk: usize, json_budget: Option<u64>, limits: &Limits) -> Content {

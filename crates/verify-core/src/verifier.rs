@@ -1,12 +1,11 @@
 //! The push-fed verifier: the one type every face drives.
 
-use std::io::{self, Write};
 use std::ops::ControlFlow;
 
 use sha2::{Digest as _, Sha256 as Sha256Hasher};
 
 use crate::content::{EntryDigest, Json};
-use crate::decompress::{Decoder, sniff};
+use crate::decompress::{Decoder, Output, Stop, sniff};
 use crate::digest::Sha256;
 use crate::formats::{self, Archive, FileRecord};
 use crate::limits::Limits;
@@ -147,7 +146,8 @@ enum Input {
     Plain(Box<Reader>),
     Compressed {
         decoder: Box<Decoder<Reader>>,
-        error: Option<io::Error>,
+        /// Why the stream stopped; it is fed nothing more.
+        error: Option<Stop>,
     },
 }
 
@@ -285,9 +285,9 @@ impl Verifier {
                     .saturating_mul(limits.max_expansion_ratio)
                     .max(limits.ratio_floor_bytes);
                 if error.is_none()
-                    && let Err(e) = decoder.write(bytes)
+                    && let Err(stop) = decoder.write(bytes)
                 {
-                    *error = Some(e);
+                    *error = Some(stop);
                 }
             }
         }
@@ -345,26 +345,23 @@ impl Verifier {
                     (None, End::Whole) => decoder.finish().err(),
                 };
                 let reader = std::mem::replace(decoder.get_mut(), Reader::new(&limits, None));
-                if let Some(e) = error {
+                if let Some(stop) = error {
                     outer_failed = true;
-                    outer_findings.push(if reader.expanded_too_far {
-                        Finding::new(
-                            FindingKind::LimitExceeded,
-                            format!(
-                                "the bundle expands more than {}-fold when decompressed; reading stopped",
-                                limits.max_expansion_ratio
-                            ),
-                        )
-                        .limit("max_expansion_ratio")
-                    } else {
-                        Finding::new(
+                    outer_findings.push(match stop {
+                        Stop::Limit {
+                            limit: Some(limit),
+                            why,
+                        } => Finding::new(FindingKind::LimitExceeded, why).limit(limit),
+                        // A zstd window over the decoder's cap is no `Limits`
+                        // field: the bundle reads as cut where it stopped.
+                        Stop::Limit { limit: None, why } | Stop::Corrupt(why) => Finding::new(
                             FindingKind::Truncated,
                             format!(
-                                "the bundle's {} stream is incomplete or corrupt ({e}); nothing \
+                                "the bundle's {} stream is incomplete or corrupt ({why}); nothing \
                                  after that point could be read",
                                 compression_name(self.compression)
                             ),
-                        )
+                        ),
                     });
                 }
                 reader
@@ -483,7 +480,6 @@ struct Reader {
     /// Tar bytes accepted so far and how many may be (for compressed input).
     written: u64,
     allowed: u64,
-    expanded_too_far: bool,
 }
 
 impl Reader {
@@ -501,7 +497,6 @@ impl Reader {
             },
             written: 0,
             allowed: u64::MAX,
-            expanded_too_far: false,
         }
     }
 
@@ -510,18 +505,19 @@ impl Reader {
     }
 }
 
-impl Write for Reader {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.written += buf.len() as u64;
+impl Output for Reader {
+    fn accept(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        self.written += bytes.len() as u64;
         if self.written > self.allowed {
-            self.expanded_too_far = true;
-            return Err(io::Error::other("expansion limit"));
+            return Err(Stop::Limit {
+                limit: Some("max_expansion_ratio"),
+                why: format!(
+                    "the bundle expands more than {}-fold when decompressed; reading stopped",
+                    self.collector.limits.max_expansion_ratio
+                ),
+            });
         }
-        self.push(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
+        self.push(bytes);
         Ok(())
     }
 }

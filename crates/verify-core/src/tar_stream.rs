@@ -199,86 +199,134 @@ impl TarStream {
     /// Feeds the next bytes of the tar stream.
     pub fn update<S: TarSink>(&mut self, mut input: &[u8], sink: &mut S) {
         while !input.is_empty() {
-            match &mut self.state {
-                State::Header { .. } | State::SparseMap(_) => {
-                    let take = (BLOCK - self.fill).min(input.len());
-                    self.block[self.fill..self.fill + take].copy_from_slice(&input[..take]);
-                    self.fill += take;
-                    input = &input[take..];
-                    if self.fill == BLOCK {
-                        self.fill = 0;
-                        let at = self.offset;
-                        self.offset += BLOCK as u64;
-                        self.block_done(at, sink);
-                    }
-                }
-                State::Data { remaining, pad } => {
-                    let take = usize::try_from(*remaining)
-                        .unwrap_or(usize::MAX)
-                        .min(input.len());
-                    sink.data(&input[..take]);
-                    *remaining -= take as u64;
-                    self.offset += take as u64;
-                    input = &input[take..];
-                    if *remaining == 0 {
-                        let pad = *pad;
-                        self.current = None;
-                        sink.entry_end();
-                        self.state = skip_then_header(pad);
-                    }
-                }
+            // Each step takes what its state can use and says how much.
+            let used = match self.state {
+                State::Header { .. } | State::SparseMap(_) => self.block_bytes(input, sink),
+                State::Data { remaining, pad } => self.file_bytes(input, remaining, pad, sink),
                 State::Meta {
                     kind,
                     remaining,
                     pad,
-                } => {
-                    let take = usize::try_from(*remaining)
-                        .unwrap_or(usize::MAX)
-                        .min(input.len());
-                    self.meta.extend_from_slice(&input[..take]);
-                    *remaining -= take as u64;
-                    self.offset += take as u64;
-                    input = &input[take..];
-                    if *remaining == 0 {
-                        let (kind, pad) = (*kind, *pad);
-                        self.state = skip_then_header(pad);
-                        self.meta_done(kind, sink);
-                    }
-                }
-                State::Skip { remaining } => {
-                    let take = usize::try_from(*remaining)
-                        .unwrap_or(usize::MAX)
-                        .min(input.len());
-                    *remaining -= take as u64;
-                    self.offset += take as u64;
-                    input = &input[take..];
-                    if *remaining == 0 {
-                        self.state = State::Header { zero_seen: false };
-                    }
-                }
+                } => self.meta_bytes(input, kind, remaining, pad, sink),
+                State::Skip { remaining } => self.skipped_bytes(input, remaining),
                 State::End { trailing_reported } => {
-                    // tar pads archives to its record size with zeros; anything
-                    // else after the marker is invisible to importers.
-                    if !*trailing_reported && let Some(pos) = input.iter().position(|&b| b != 0) {
-                        *trailing_reported = true;
-                        sink.finding(
-                            Finding::new(
-                                FindingKind::TrailingData,
-                                "data follows the end-of-archive marker; importers ignore it, \
-                                     so it may hide content from a reviewer",
-                            )
-                            .at(self.offset + pos as u64),
-                        );
-                    }
-                    self.offset += input.len() as u64;
-                    input = &[];
+                    self.bytes_after_end(input, trailing_reported, sink)
                 }
                 State::Failed => {
                     self.offset += input.len() as u64;
-                    input = &[];
+                    input.len()
                 }
-            }
+            };
+            input = &input[used..];
         }
+    }
+
+    /// Bytes of a header block (or a sparse map's extension block); a
+    /// complete block is read at once.
+    fn block_bytes<S: TarSink>(&mut self, input: &[u8], sink: &mut S) -> usize {
+        let take = (BLOCK - self.fill).min(input.len());
+        self.block[self.fill..self.fill + take].copy_from_slice(&input[..take]);
+        self.fill += take;
+        if self.fill == BLOCK {
+            self.fill = 0;
+            let at = self.offset;
+            self.offset += BLOCK as u64;
+            self.block_done(at, sink);
+        }
+        take
+    }
+
+    /// Bytes of a regular file's data, passed to the sink as they come.
+    fn file_bytes<S: TarSink>(
+        &mut self,
+        input: &[u8],
+        remaining: u64,
+        pad: u64,
+        sink: &mut S,
+    ) -> usize {
+        let take = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(input.len());
+        sink.data(&input[..take]);
+        self.offset += take as u64;
+        let remaining = remaining - take as u64;
+        if remaining == 0 {
+            self.current = None;
+            sink.entry_end();
+            self.state = skip_then_header(pad);
+        } else {
+            self.state = State::Data { remaining, pad };
+        }
+        take
+    }
+
+    /// Bytes of a PAX or GNU metadata entry, kept until it is complete.
+    fn meta_bytes<S: TarSink>(
+        &mut self,
+        input: &[u8],
+        kind: MetaKind,
+        remaining: u64,
+        pad: u64,
+        sink: &mut S,
+    ) -> usize {
+        let take = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(input.len());
+        self.meta.extend_from_slice(&input[..take]);
+        self.offset += take as u64;
+        let remaining = remaining - take as u64;
+        if remaining == 0 {
+            self.state = skip_then_header(pad);
+            self.meta_done(kind, sink);
+        } else {
+            self.state = State::Meta {
+                kind,
+                remaining,
+                pad,
+            };
+        }
+        take
+    }
+
+    /// Padding, or data nobody reads.
+    fn skipped_bytes(&mut self, input: &[u8], remaining: u64) -> usize {
+        let take = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(input.len());
+        self.offset += take as u64;
+        let remaining = remaining - take as u64;
+        self.state = if remaining == 0 {
+            State::Header { zero_seen: false }
+        } else {
+            State::Skip { remaining }
+        };
+        take
+    }
+
+    /// Bytes after the end-of-archive marker, which Go's reader never
+    /// reads: tar pads archives to its record size with zeros, and anything
+    /// else there is invisible to importers, so it is reported once.
+    fn bytes_after_end<S: TarSink>(
+        &mut self,
+        input: &[u8],
+        trailing_reported: bool,
+        sink: &mut S,
+    ) -> usize {
+        if !trailing_reported && let Some(pos) = input.iter().position(|&b| b != 0) {
+            self.state = State::End {
+                trailing_reported: true,
+            };
+            sink.finding(
+                Finding::new(
+                    FindingKind::TrailingData,
+                    "data follows the end-of-archive marker; importers ignore it, \
+                         so it may hide content from a reviewer",
+                )
+                .at(self.offset + pos as u64),
+            );
+        }
+        self.offset += input.len() as u64;
+        input.len()
     }
 
     /// Ends the stream; reports truncation if the archive did not end cleanly.

@@ -7,11 +7,9 @@
 //! look like JSON are kept so they can be parsed once the archive is read.
 //! Nothing else is kept: a 10 GiB layer leaves 32 bytes of digest behind.
 
-use std::io::{self, Write};
-
 use sha2::{Digest as _, Sha256 as Sha256Hasher};
 
-use crate::decompress::{Decoder, sniff};
+use crate::decompress::{Decoder, Output, Stop, sniff};
 use crate::digest::Sha256;
 use crate::layers::reader::{LayerRead, LayerReader};
 use crate::limits::Limits;
@@ -46,6 +44,15 @@ pub(crate) enum Unpacked {
     },
 }
 
+impl From<Stop> for Unpacked {
+    fn from(stop: Stop) -> Self {
+        match stop {
+            Stop::Corrupt(why) => Self::Corrupt(why),
+            Stop::Limit { limit, why } => Self::Limit { limit, why },
+        }
+    }
+}
+
 /// What remains of a regular file once its bytes have gone by.
 #[derive(Debug, Clone)]
 pub(crate) struct Content {
@@ -56,7 +63,7 @@ pub(crate) struct Content {
     pub unpacked: Unpacked,
     pub json: Json,
     /// The (decompressed) bytes read as a layer tar; `None` when they did
-    /// not start like a tar.
+    /// not start like a tar, or cannot be a layer.
     pub layer: Option<LayerRead>,
 }
 
@@ -69,44 +76,37 @@ struct UnpackSink {
     ratio_cap: u64,
     max_ratio: u64,
     max_size: u64,
-    limit_hit: Option<(&'static str, String)>,
     /// The decompressed bytes go on to the layer reader, in the same pass;
     /// taken out when the entry ends.
     layer: Option<LayerReader>,
 }
 
-impl Write for UnpackSink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.size += buf.len() as u64;
+impl Output for UnpackSink {
+    fn accept(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        self.size += bytes.len() as u64;
         if self.size > self.max_size {
-            self.limit_hit = Some((
-                "max_layer_uncompressed_bytes",
-                format!(
+            return Err(Stop::Limit {
+                limit: Some("max_layer_uncompressed_bytes"),
+                why: format!(
                     "the layer expands beyond {} bytes; decompression stopped",
                     self.max_size
                 ),
-            ));
-        } else if self.size > self.ratio_cap {
-            self.limit_hit = Some((
-                "max_expansion_ratio",
-                format!(
+            });
+        }
+        if self.size > self.ratio_cap {
+            return Err(Stop::Limit {
+                limit: Some("max_expansion_ratio"),
+                why: format!(
                     "the layer expands more than {}-fold (beyond {} bytes); decompression \
                      stopped, so its diff_id was not checked",
                     self.max_ratio, self.ratio_cap
                 ),
-            ));
+            });
         }
-        if self.limit_hit.is_some() {
-            return Err(io::Error::other("decompression limit"));
-        }
-        self.hasher.update(buf);
+        self.hasher.update(bytes);
         if let Some(layer) = &mut self.layer {
-            layer.update(buf);
+            layer.update(bytes);
         }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
@@ -120,9 +120,8 @@ pub(crate) struct EntryDigest {
     sniffed: bool,
     compression: Compression,
     decoder: Option<Decoder<UnpackSink>>,
-    decode_error: Option<String>,
-    /// A decoder limit (zstd window) rather than corruption.
-    limit_error: Option<String>,
+    /// Why decompression stopped early; the decoder is fed nothing more.
+    stopped: Option<Stop>,
     json_budget: Option<u64>,
     json: Option<Vec<u8>>,
     json_too_large: bool,
@@ -155,8 +154,7 @@ impl EntryDigest {
             sniffed: false,
             compression: Compression::None,
             decoder: None,
-            decode_error: None,
-            limit_error: None,
+            stopped: None,
             json_budget: json_budget.filter(|_| !json_too_large),
             json: None,
             json_too_large,
@@ -200,13 +198,13 @@ impl EntryDigest {
                 .max(self.limits.ratio_floor_bytes),
             max_ratio: self.limits.max_expansion_ratio,
             max_size: self.limits.max_layer_uncompressed_bytes,
-            limit_hit: None,
             layer: self
                 .capture_budget
                 .map(|budget| LayerReader::new(self.declared_size, &self.limits, budget)),
         };
         self.decoder = match Decoder::new(self.compression, sink) {
             Ok(decoder) => Some(decoder),
+            // Not compressed: the layer reader reads the bytes as they are.
             Err(sink) => {
                 self.layer = sink.layer;
                 None
@@ -235,21 +233,14 @@ impl EntryDigest {
         if let Some(layer) = &mut self.layer {
             layer.update(bytes);
         }
-        if self.decode_error.is_some() {
+        if self.stopped.is_some() {
             return;
         }
         if let Some(decoder) = &mut self.decoder
-            && let Err(e) = decoder.write(bytes)
+            && let Err(stop) = decoder.write(bytes)
         {
-            self.record_error(e);
+            self.stopped = Some(stop);
         }
-    }
-
-    fn record_error(&mut self, e: io::Error) {
-        if e.kind() == io::ErrorKind::OutOfMemory {
-            self.limit_error = Some(e.to_string());
-        }
-        self.decode_error = Some(e.to_string());
     }
 
     /// Ends the entry and returns what is kept of it.
@@ -268,32 +259,25 @@ impl EntryDigest {
                 size: self.size,
             },
             Some(mut decoder) => {
-                if self.decode_error.is_none()
-                    && let Err(e) = decoder.finish()
-                {
-                    self.record_error(e);
-                }
+                let stopped = match self.stopped {
+                    Some(stop) => Err(stop),
+                    None => decoder.finish(),
+                };
                 // A layer that could not be decompressed to its end has no
                 // tree to show; the decompression finding says why.
-                layer = decoder
-                    .get_mut()
-                    .layer
-                    .take()
+                let reader = decoder.get_mut().layer.take();
+                layer = reader
                     .and_then(LayerReader::finish)
-                    .filter(|_| self.decode_error.is_none());
-                let sink = decoder.get_ref();
-                let limit = match (&sink.limit_hit, self.limit_error) {
-                    (Some((name, why)), _) => Some((Some(*name), why.clone())),
-                    (None, Some(why)) => Some((None, why)),
-                    (None, None) => None,
-                };
-                match (limit, self.decode_error) {
-                    (Some((limit, why)), _) => Unpacked::Limit { limit, why },
-                    (None, Some(e)) => Unpacked::Corrupt(e),
-                    (None, None) => Unpacked::Done {
-                        sha256: Sha256::from_bytes(sink.hasher.clone().finalize().into()),
-                        size: sink.size,
-                    },
+                    .filter(|_| stopped.is_ok());
+                match stopped {
+                    Err(stop) => stop.into(),
+                    Ok(()) => {
+                        let sink = decoder.get_ref();
+                        Unpacked::Done {
+                            sha256: Sha256::from_bytes(sink.hasher.clone().finalize().into()),
+                            size: sink.size,
+                        }
+                    }
                 }
             }
         };
@@ -315,6 +299,8 @@ impl EntryDigest {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+
     use super::*;
 
     fn digest(data: &[u8], chunk: usize, json_budget: Option<u64>, limits: &Limits) -> Content {

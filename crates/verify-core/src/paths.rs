@@ -58,22 +58,71 @@ pub(crate) struct Admitted {
     pub findings: Vec<Finding>,
 }
 
+/// An entry under review: its name as stored and its offset, which every
+/// finding about it carries, and the findings so far.
+struct Review {
+    raw: String,
+    at: u64,
+    findings: Vec<Finding>,
+}
+
+impl Review {
+    fn new(header: &EntryHeader) -> Self {
+        Self {
+            raw: header.display_name(),
+            at: header.header_offset,
+            findings: Vec::new(),
+        }
+    }
+
+    /// Records a finding about this entry.
+    fn found(&mut self, kind: FindingKind, message: impl Into<String>) {
+        let finding = Finding::new(kind, message)
+            .entry(self.raw.clone())
+            .at(self.at);
+        self.findings.push(finding);
+    }
+
+    fn unsafe_path(&mut self, message: String) {
+        self.found(FindingKind::UnsafePath, message);
+    }
+
+    /// Whether nothing found makes the entry's path unsafe to use.
+    fn path_is_safe(&self) -> bool {
+        self.findings
+            .iter()
+            .all(|f| f.kind != FindingKind::UnsafePath)
+    }
+}
+
 impl Namespace {
     /// Checks an entry and records it. Unsafe entries are recorded too, so a
     /// later entry that depends on them is also caught, but their path is not
     /// handed to readers.
     pub fn admit(&mut self, header: &EntryHeader) -> Admitted {
-        let raw = header.display_name();
-        let at = header.header_offset;
-        let mut findings = Vec::new();
-        let unsafe_path = |msg: String| {
-            Finding::new(FindingKind::UnsafePath, msg)
-                .entry(raw.clone())
-                .at(at)
+        let mut review = Review::new(header);
+        let Some(path) = self.admissible_name(header, &mut review) else {
+            return Admitted {
+                path: None,
+                findings: review.findings,
+            };
         };
+        self.check_parents(&path, &mut review);
+        let node = self.node(header, &path, &mut review);
+        let duplicate = self.claim(&path, node, &mut review);
+        let usable = review.path_is_safe() && !duplicate;
+        Admitted {
+            path: usable.then_some(path),
+            findings: review.findings,
+        }
+    }
 
+    /// The normalized path, if the name is within the limits and is a path
+    /// at all (not absolute, no `..`, UTF-8). A refused entry is not
+    /// recorded: there is no path to record it under.
+    fn admissible_name(&mut self, header: &EntryHeader, review: &mut Review) -> Option<String> {
         if header.name.len() > self.max_name {
-            findings.push(
+            review.findings.push(
                 Finding::new(
                     FindingKind::LimitExceeded,
                     format!(
@@ -82,177 +131,151 @@ impl Namespace {
                         self.max_name
                     ),
                 )
-                .entry(raw.chars().take(200).collect::<String>())
-                .at(at)
+                .entry(review.raw.chars().take(200).collect::<String>())
+                .at(review.at)
                 .limit("max_name_bytes"),
             );
-            return Admitted {
-                path: None,
-                findings,
-            };
+            return None;
         }
         let path = match normalize(&header.name) {
-            Ok(p) => p,
+            Ok(path) => path,
             Err(why) => {
-                findings.push(unsafe_path(format!("entry path {why}")));
-                return Admitted {
-                    path: None,
-                    findings,
-                };
+                review.unsafe_path(format!("entry path {why}"));
+                return None;
             }
         };
+        self.charge_names(&path, review).then_some(path)
+    }
 
-        let cost: u64 = prefixes(&path).map(|p| p.len() as u64).sum::<u64>() + path.len() as u64;
-        if cost > self.budget {
-            if !self.budget_reported {
-                self.budget_reported = true;
-                findings.push(
-                    Finding::new(
-                        FindingKind::LimitExceeded,
-                        "the entry names add up to more than the limit; later entries were not read",
-                    )
-                    .entry(raw.clone())
-                    .at(at)
-                    .limit("max_names_total_bytes"),
-                );
-            }
-            return Admitted {
-                path: None,
-                findings,
-            };
+    /// Takes the path and its implied directories out of the names budget,
+    /// so deep paths cannot exhaust memory; false once it is spent (said
+    /// once: every later entry would say it again).
+    fn charge_names(&mut self, path: &str, review: &mut Review) -> bool {
+        let cost: u64 = prefixes(path).map(|p| p.len() as u64).sum::<u64>() + path.len() as u64;
+        if cost <= self.budget {
+            self.budget -= cost;
+            return true;
         }
-        self.budget -= cost;
+        if !self.budget_reported {
+            self.budget_reported = true;
+            review.findings.push(
+                Finding::new(
+                    FindingKind::LimitExceeded,
+                    "the entry names add up to more than the limit; later entries were not read",
+                )
+                .entry(review.raw.clone())
+                .at(review.at)
+                .limit("max_names_total_bytes"),
+            );
+        }
+        false
+    }
 
-        // Something stored beneath a symlink lands wherever the link points;
-        // beneath a file it conflicts with that file.
-        for prefix in prefixes(&path) {
+    /// Something stored beneath a symlink lands wherever the link points;
+    /// beneath a file it conflicts with that file.
+    fn check_parents(&self, path: &str, review: &mut Review) {
+        for prefix in prefixes(path) {
             match self.nodes.get(prefix) {
-                Some((Node::Symlink(_), link_at)) => findings.push(unsafe_path(format!(
+                Some((Node::Symlink(_), link_at)) => review.unsafe_path(format!(
                     "entry is stored beneath `{prefix}`, a symlink (at offset {link_at}); \
                      extracting it would write through the link"
-                ))),
-                Some((Node::File | Node::Hardlink(_) | Node::Other, other_at)) => findings.push(
-                    Finding::new(
-                        FindingKind::DuplicateEntry,
-                        format!(
-                            "entry is stored beneath `{prefix}`, which is a file \
-                                 (at offset {other_at})"
-                        ),
-                    )
-                    .entry(raw.clone())
-                    .at(at),
+                )),
+                Some((Node::File | Node::Hardlink(_) | Node::Other, other_at)) => review.found(
+                    FindingKind::DuplicateEntry,
+                    format!(
+                        "entry is stored beneath `{prefix}`, which is a file \
+                             (at offset {other_at})"
+                    ),
                 ),
                 _ => {}
             }
         }
+    }
 
-        let node = match header.kind {
+    /// What the entry puts in the tree. Entries with no place in a bundle
+    /// and links that lead nowhere safe are still recorded, so what is
+    /// stored beneath them is caught too.
+    fn node(&self, header: &EntryHeader, path: &str, review: &mut Review) -> Node {
+        match header.kind {
             EntryKind::File => Node::File,
             EntryKind::Dir => Node::Dir,
             EntryKind::Other(t) => {
-                findings.push(
-                    Finding::new(
-                        FindingKind::UnexpectedEntry,
-                        format!(
-                            "entry type `{}` (device, fifo or unknown) has no place in an image bundle",
-                            char::from(t).escape_default()
-                        ),
-                    )
-                    .entry(raw.clone())
-                    .at(at),
+                review.found(
+                    FindingKind::UnexpectedEntry,
+                    format!(
+                        "entry type `{}` (device, fifo or unknown) has no place in an image bundle",
+                        char::from(t).escape_default()
+                    ),
                 );
                 Node::Other
             }
             EntryKind::Sparse => {
                 // It still claims its path (Go extracts it as a file), but
                 // its content is not what is stored, so nothing reads it.
-                findings.push(
-                    Finding::new(
-                        FindingKind::TarHeaderInvalid,
-                        "entry is a GNU sparse file: Go's reader (docker, podman) fills its \
-                         holes with zeros, readers without sparse support take the packed \
-                         bytes; its content depends on the reader",
-                    )
-                    .entry(raw.clone())
-                    .at(at),
+                review.found(
+                    FindingKind::TarHeaderInvalid,
+                    "entry is a GNU sparse file: Go's reader (docker, podman) fills its \
+                     holes with zeros, readers without sparse support take the packed \
+                     bytes; its content depends on the reader",
                 );
                 Node::Other
             }
-            EntryKind::Symlink => {
-                let target = header.link.as_deref().unwrap_or_default();
-                match resolve_symlink(&path, target) {
-                    Ok(resolved) => Node::Symlink(resolved),
-                    Err(why) => {
-                        findings.push(unsafe_path(format!(
-                            "symlink to `{}` {why}",
-                            String::from_utf8_lossy(target)
-                        )));
-                        // Keep it as a link so entries beneath it are caught too.
-                        Node::Symlink(String::new())
-                    }
-                }
-            }
-            EntryKind::Hardlink => {
-                let target = header.link.as_deref().unwrap_or_default();
-                match normalize(target) {
-                    Ok(t) if self.nodes.get(&t).is_some_and(|(n, _)| *n == Node::File) => {
-                        Node::Hardlink(t)
-                    }
-                    Ok(t) => {
-                        findings.push(unsafe_path(format!(
-                            "hardlink to `{t}`, which is not an earlier regular file in the archive"
-                        )));
-                        Node::Hardlink(String::new())
-                    }
-                    Err(why) => {
-                        findings.push(unsafe_path(format!("hardlink target {why}")));
-                        Node::Hardlink(String::new())
-                    }
-                }
-            }
-        };
+            EntryKind::Symlink => symlink_node(path, header.link.as_deref(), review),
+            EntryKind::Hardlink => self.hardlink_node(header.link.as_deref(), review),
+        }
+    }
 
+    /// A hard link may only name a regular file stored earlier: that is the
+    /// only target an importer can link to without leaving the archive.
+    fn hardlink_node(&self, target: Option<&[u8]>, review: &mut Review) -> Node {
+        match normalize(target.unwrap_or_default()) {
+            Ok(t) if self.nodes.get(&t).is_some_and(|(n, _)| *n == Node::File) => Node::Hardlink(t),
+            Ok(t) => {
+                review.unsafe_path(format!(
+                    "hardlink to `{t}`, which is not an earlier regular file in the archive"
+                ));
+                Node::Hardlink(String::new())
+            }
+            Err(why) => {
+                review.unsafe_path(format!("hardlink target {why}"));
+                Node::Hardlink(String::new())
+            }
+        }
+    }
+
+    /// Records the entry's path and its implied directories; true if the
+    /// path was already taken (by anything but a directory re-declared as
+    /// one), in which case the first entry keeps it.
+    fn claim(&mut self, path: &str, node: Node, review: &mut Review) -> bool {
         let is_dir = node == Node::Dir;
-        if !is_dir && self.parents.contains(&path) {
-            findings.push(
-                Finding::new(
-                    FindingKind::DuplicateEntry,
-                    "entry is a file but earlier entries use it as a directory",
-                )
-                .entry(raw.clone())
-                .at(at),
+        if !is_dir && self.parents.contains(path) {
+            review.found(
+                FindingKind::DuplicateEntry,
+                "entry is a file but earlier entries use it as a directory",
             );
         }
-        match self.nodes.get(&path) {
+        match self.nodes.get(path) {
             // Re-declaring a directory is harmless: extraction merges them.
             Some((Node::Dir, _)) if is_dir => {}
-            Some((_, first_at)) => findings.push(
-                Finding::new(
-                    FindingKind::DuplicateEntry,
-                    format!(
-                        "`{path}` appears more than once (first at offset {first_at}); importers \
-                         disagree on which copy wins"
-                    ),
-                )
-                .entry(raw.clone())
-                .at(at),
+            Some((_, first_at)) => review.found(
+                FindingKind::DuplicateEntry,
+                format!(
+                    "`{path}` appears more than once (first at offset {first_at}); importers \
+                     disagree on which copy wins"
+                ),
             ),
             None => {}
         }
-        let duplicate = self.nodes.contains_key(&path) && !is_dir;
+        let duplicate = self.nodes.contains_key(path) && !is_dir;
         if !duplicate {
-            self.nodes.insert(path.clone(), (node, at));
+            self.nodes.insert(path.to_owned(), (node, review.at));
         }
-        for prefix in prefixes(&path) {
+        for prefix in prefixes(path) {
             if !self.parents.contains(prefix) {
                 self.parents.insert(prefix.to_owned());
             }
         }
-        let usable = findings.iter().all(|f| f.kind != FindingKind::UnsafePath) && !duplicate;
-        Admitted {
-            path: usable.then_some(path),
-            findings,
-        }
+        duplicate
     }
 
     /// Follows symlinks and hardlinks to the regular file a path names.
@@ -288,6 +311,22 @@ pub struct Resolution<'a> {
     /// The first hard link passed on the way, if any: importers differ on
     /// those (see `FindingKind::HardlinkedFile`).
     pub hardlink: Option<&'a str>,
+}
+
+/// A symlink must resolve inside the archive root. One that does not is
+/// kept as a link to nowhere, so entries stored beneath it are caught too.
+fn symlink_node(path: &str, target: Option<&[u8]>, review: &mut Review) -> Node {
+    let target = target.unwrap_or_default();
+    match resolve_symlink(path, target) {
+        Ok(resolved) => Node::Symlink(resolved),
+        Err(why) => {
+            review.unsafe_path(format!(
+                "symlink to `{}` {why}",
+                String::from_utf8_lossy(target)
+            ));
+            Node::Symlink(String::new())
+        }
+    }
 }
 
 /// Proper prefixes of a normalized path: `a/b/c` gives `a`, `a/b`.

@@ -241,86 +241,134 @@ impl TarStream {
     /// Feeds the next bytes of the tar stream.
     pub fn update<S: TarSink>(&mut self, mut input: &[u8], sink: &mut S) {
         while !input.is_empty() {
-            match &mut self.state {
-                State::Header { .. } | State::SparseMap(_) => {
-                    let take = (BLOCK - self.fill).min(input.len());
-                    self.block[self.fill..self.fill + take].copy_from_slice(&input[..take]);
-                    self.fill += take;
-                    input = &input[take..];
-                    if self.fill == BLOCK {
-                        self.fill = 0;
-                        let at = self.offset;
-                        self.offset += BLOCK as u64;
-                        self.block_done(at, sink);
-                    }
-                }
-                State::Data { remaining, pad } => {
-                    let take = usize::try_from(*remaining)
-                        .unwrap_or(usize::MAX)
-                        .min(input.len());
-                    sink.data(&input[..take]);
-                    *remaining -= take as u64;
-                    self.offset += take as u64;
-                    input = &input[take..];
-                    if *remaining == 0 {
-                        let pad = *pad;
-                        self.current = None;
-                        sink.entry_end();
-                        self.state = skip_then_header(pad);
-                    }
-                }
+            // Each step takes what its state can use and says how much.
+            let used = match self.state {
+                State::Header { .. } | State::SparseMap(_) => self.block_bytes(input, sink),
+                State::Data { remaining, pad } => self.file_bytes(input, remaining, pad, sink),
                 State::Meta {
                     kind,
                     remaining,
                     pad,
-                } => {
-                    let take = usize::try_from(*remaining)
-                        .unwrap_or(usize::MAX)
-                        .min(input.len());
-                    self.meta.extend_from_slice(&input[..take]);
-                    *remaining -= take as u64;
-                    self.offset += take as u64;
-                    input = &input[take..];
-                    if *remaining == 0 {
-                        let (kind, pad) = (*kind, *pad);
-                        self.state = skip_then_header(pad);
-                        self.meta_done(kind, sink);
-                    }
-                }
-                State::Skip { remaining } => {
-                    let take = usize::try_from(*remaining)
-                        .unwrap_or(usize::MAX)
-                        .min(input.len());
-                    *remaining -= take as u64;
-                    self.offset += take as u64;
-                    input = &input[take..];
-                    if *remaining == 0 {
-                        self.state = State::Header { zero_seen: false };
-                    }
-                }
+                } => self.meta_bytes(input, kind, remaining, pad, sink),
+                State::Skip { remaining } => self.skipped_bytes(input, remaining),
                 State::End { trailing_reported } => {
-                    // tar pads archives to its record size with zeros; anything
-                    // else after the marker is invisible to importers.
-                    if !*trailing_reported && let Some(pos) = input.iter().position(|&b| b != 0) {
-                        *trailing_reported = true;
-                        sink.finding(
-                            Finding::new(
-                                FindingKind::TrailingData,
-                                "data follows the end-of-archive marker; importers ignore it, \
-                                     so it may hide content from a reviewer",
-                            )
-                            .at(self.offset + pos as u64),
-                        );
-                    }
-                    self.offset += input.len() as u64;
-                    input = &[];
+                    self.bytes_after_end(input, trailing_reported, sink)
                 }
                 State::Failed => {
                     self.offset += input.len() as u64;
-                    input = &[];
+                    input.len()
                 }
-            }
+            };
+            input = &input[used..];
         }
+    }
+
+    /// Bytes of a header block (or a sparse map's extension block); a
+    /// complete block is read at once.
+    fn block_bytes<S: TarSink>(&mut self, input: &[u8], sink: &mut S) -> usize {
+        let take = (BLOCK - self.fill).min(input.len());
+        self.block[self.fill..self.fill + take].copy_from_slice(&input[..take]);
+        self.fill += take;
+        if self.fill == BLOCK {
+            self.fill = 0;
+            let at = self.offset;
+            self.offset += BLOCK as u64;
+            self.block_done(at, sink);
+        }
+        take
+    }
+
+    /// Bytes of a regular file's data, passed to the sink as they come.
+    fn file_bytes<S: TarSink>(
+        &mut self,
+        input: &[u8],
+        remaining: u64,
+        pad: u64,
+        sink: &mut S,
+    ) -> usize {
+        let take = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(input.len());
+        sink.data(&input[..take]);
+        self.offset += take as u64;
+        let remaining = remaining - take as u64;
+        if remaining == 0 {
+            self.current = None;
+            sink.entry_end();
+            self.state = skip_then_header(pad);
+        } else {
+            self.state = State::Data { remaining, pad };
+        }
+        take
+    }
+
+    /// Bytes of a PAX or GNU metadata entry, kept until it is complete.
+    fn meta_bytes<S: TarSink>(
+        &mut self,
+        input: &[u8],
+        kind: MetaKind,
+        remaining: u64,
+        pad: u64,
+        sink: &mut S,
+    ) -> usize {
+        let take = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(input.len());
+        self.meta.extend_from_slice(&input[..take]);
+        self.offset += take as u64;
+        let remaining = remaining - take as u64;
+        if remaining == 0 {
+            self.state = skip_then_header(pad);
+            self.meta_done(kind, sink);
+        } else {
+            self.state = State::Meta {
+                kind,
+                remaining,
+                pad,
+            };
+        }
+        take
+    }
+
+    /// Padding, or data nobody reads.
+    fn skipped_bytes(&mut self, input: &[u8], remaining: u64) -> usize {
+        let take = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(input.len());
+        self.offset += take as u64;
+        let remaining = remaining - take as u64;
+        self.state = if remaining == 0 {
+            State::Header { zero_seen: false }
+        } else {
+            State::Skip { remaining }
+        };
+        take
+    }
+
+    /// Bytes after the end-of-archive marker, which Go's reader never
+    /// reads: tar pads archives to its record size with zeros, and anything
+    /// else there is invisible to importers, so it is reported once.
+    fn bytes_after_end<S: TarSink>(
+        &mut self,
+        input: &[u8],
+        trailing_reported: bool,
+        sink: &mut S,
+    ) -> usize {
+        if !trailing_reported && let Some(pos) = input.iter().position(|&b| b != 0) {
+            self.state = State::End {
+                trailing_reported: true,
+            };
+            sink.finding(
+                Finding::new(
+                    FindingKind::TrailingData,
+                    "data follows the end-of-archive marker; importers ignore it, \
+                         so it may hide content from a reviewer",
+                )
+                .at(self.offset + pos as u64),
+            );
+        }
+        self.offset += input.len() as u64;
+        input.len()
     }
 
     /// Ends the stream; reports truncation if the archive did not end cleanly.
@@ -383,12 +431,35 @@ impl TarStream {
         }
     }
 
+    /// A header block: half of the end-of-archive marker, a PAX or GNU
+    /// header about the next entry, or an entry.
     fn header_block<S: TarSink>(&mut self, at: u64, sink: &mut S) {
         if self.end_marker(at, sink) {
             return;
         }
+        let stored_size = match self.readable_size(at) {
+            Ok(size) => size,
+            Err(finding) => return self.fail(sink, *finding),
+        };
+        // The raw byte: the tar crate folds the pre-POSIX NUL type into `0`; Go does not.
+        let type_byte = self.block[156];
+        if let Some(finding) = self.negative_raw_size(type_byte, stored_size, at) {
+            return self.fail(sink, finding);
+        }
+        match meta_kind(type_byte) {
+            // Not negative: metadata types are not header-only.
+            Some(kind) => self.meta_header(kind, stored_size.unsigned_abs(), at, sink),
+            None => self.entry_header(type_byte, stored_size, at, sink),
+        }
+    }
+
+    /// The size field of a block that reads as a tar header. Go's
+    /// `Reader.readHeader` stops with `ErrHeader` on a checksum that matches
+    /// neither the unsigned nor the signed sum, and on a size field it cannot
+    /// parse; so does this reader, with the finding returned.
+    fn readable_size(&self, at: u64) -> Result<i64, Box<Finding>> {
         if !checksum_ok(&self.block) {
-            let finding = if at == 0 {
+            return Err(Box::new(if at == 0 {
                 Finding::new(FindingKind::NotABundle, not_a_tar_message(&self.block)).at(0)
             } else {
                 Finding::new(
@@ -396,13 +467,11 @@ impl TarStream {
                     "tar header checksum does not match; the archive is corrupt from here on",
                 )
                 .at(at)
-            };
-            return self.fail(sink, finding);
+            }));
         }
-        let stored_size = match numeric::header_size(&self.block) {
-            Ok(size) => size,
-            Err(bad) => {
-                let finding = Finding::new(
+        numeric::header_size(&self.block).map_err(|bad| {
+            Box::new(
+                Finding::new(
                     FindingKind::TarHeaderInvalid,
                     format!("tar header field `{}` {}; {GO_STOPS}", bad.name, bad.why),
                 )
@@ -411,23 +480,18 @@ impl TarStream {
                 .expected_found(
                     "octal digits, or a base-256 number within 64 bits",
                     bad.found,
-                );
-                return self.fail(sink, finding);
-            }
-        };
-        // The raw byte: the tar crate folds the pre-POSIX NUL type into `0`; Go does not.
-        let type_byte = self.block[156];
-        // Go refuses a negative size before it looks at any extended header,
-        // except on the types that never carry data.
-        if stored_size < 0 && !matches!(type_byte, b'1'..=b'6') {
-            let finding = negative_size(ustar_name(&self.block), stored_size, at);
-            return self.fail(sink, finding);
-        }
-        match meta_kind(type_byte) {
-            // Not negative: metadata types are not header-only.
-            Some(kind) => self.meta_header(kind, stored_size.unsigned_abs(), at, sink),
-            None => self.entry_header(type_byte, stored_size, at, sink),
-        }
+                ),
+            )
+        })
+    }
+
+    /// Go's `Reader.next` calls `handleRegularFile` on every header as it is
+    /// read, metadata headers included, before any extended header applies:
+    /// a negative size is `ErrHeader` there, except on the header-only types
+    /// (`1` to `6`), whose size Go ignores. The finding, if Go stops.
+    fn negative_raw_size(&self, type_byte: u8, stored_size: i64, at: u64) -> Option<Finding> {
+        (stored_size < 0 && !matches!(type_byte, b'1'..=b'6'))
+            .then(|| negative_size(ustar_name(&self.block), stored_size, at))
     }
 
     /// Handles an all-zero block (or a block after one); true if consumed.
@@ -504,61 +568,57 @@ impl TarStream {
                 .limit(self.entries_limit),
             );
         }
-
         let pending = std::mem::take(&mut self.pending);
-        let header = tar::Header::from_byte_slice(&self.block);
+        match self.resolve_entry(&pending, type_byte, stored_size, at, sink) {
+            Ok((entry, sparse_map)) => self.begin_entry(&entry, sparse_map, sink),
+            Err(finding) => self.fail(sink, *finding),
+        }
+    }
+
+    /// The entry as Go's `Reader.next` hands it to an importer: the header
+    /// with the pending PAX and GNU overrides merged (`mergePAX`, then the
+    /// GNU long name and link), its type settled and its data size counted
+    /// as `handleRegularFile` counts it. Disagreements between readers go to
+    /// the sink as findings; `Err` is where Go stops with `ErrHeader`
+    /// (boxed: it is built once, when the archive fails).
+    fn resolve_entry<S: TarSink>(
+        &self,
+        pending: &Pending,
+        type_byte: u8,
+        stored_size: i64,
+        at: u64,
+        sink: &mut S,
+    ) -> Result<(EntryHeader, Option<SparseMap>), Box<Finding>> {
         let header_offset = pending.first_offset.unwrap_or(at);
-        if let Some(why) = ambiguous_name(&self.block, &pending) {
+        if let Some(why) = ambiguous_name(&self.block, pending) {
             sink.finding(
                 Finding::new(FindingKind::TarHeaderInvalid, why)
                     .entry(ustar_name(&self.block))
                     .at(header_offset),
             );
         }
-        let pax = pending.pax();
-        // Go's archive/tar (docker, containerd) lets a GNU long name override
-        // a PAX path whatever their order; follow it.
-        let name = pending
-            .gnu_name()
-            .or(pax.and_then(|p| p.path.as_deref()))
-            .map_or_else(|| header.path_bytes().into_owned(), <[u8]>::to_vec);
-        let link = pending
-            .gnu_link()
-            .or(pax.and_then(|p| p.linkpath.as_deref()))
-            .map(<[u8]>::to_vec)
-            .or_else(|| header.link_name_bytes().map(|l| l.into_owned()));
+        let (name, link) = overridden_name_and_link(&self.block, pending);
         let display = String::from_utf8_lossy(&name).into_owned();
         for note in &pending.notes {
             sink.finding(note.clone().entry(display.clone()));
         }
-        if let Some(finding) = invalid_pax_value(&pending, &display) {
-            return self.fail(sink, finding);
+        if let Some(finding) = invalid_pax_value(pending, &display) {
+            return Err(Box::new(finding));
         }
+        let pax = pending.pax();
         let mut kind = entry_kind(type_byte, &name);
         let pax_size = pax.and_then(|p| p.size);
-        let size = match data_size(sink, kind, stored_size, pax_size, &display, header_offset) {
-            Ok(size) => size,
-            Err(negative) => {
-                return self.fail(sink, negative_size(display, negative, header_offset));
-            }
-        };
+        let size = data_size(sink, kind, stored_size, pax_size, &display, header_offset).map_err(
+            |negative| Box::new(negative_size(display.clone(), negative, header_offset)),
+        )?;
         if pax.is_some_and(|p| p.sparse) {
             kind = EntryKind::Sparse;
         }
         let sparse_map = if type_byte == b'S' {
-            match SparseMap::from_header(&self.block, size) {
-                Ok(map) => Some(map),
-                Err(why) => return self.fail(sink, sparse_refused(why, at).entry(display)),
-            }
+            let map = SparseMap::from_header(&self.block, size);
+            Some(map.map_err(|why| Box::new(sparse_refused(why, at).entry(display)))?)
         } else {
             None
-        };
-
-        let owner = |field: std::ops::Range<usize>, pax: Option<i64>| {
-            let id = pax
-                .or_else(|| numeric::parse_numeric(&self.block[field]))
-                .unwrap_or(0);
-            u32::try_from(id.max(0)).unwrap_or(u32::MAX)
         };
         let entry = EntryHeader {
             name,
@@ -566,10 +626,9 @@ impl TarStream {
             kind,
             size,
             header_offset,
-            mode: numeric::parse_numeric(&self.block[MODE_FIELD])
-                .map_or(0, |m| (m & 0o7777) as u32),
-            uid: owner(UID_FIELD, pax.and_then(|p| p.uid)),
-            gid: owner(GID_FIELD, pax.and_then(|p| p.gid)),
+            mode: permission_bits(&self.block),
+            uid: owner_id(&self.block, UID_FIELD, pax.and_then(|p| p.uid)),
+            gid: owner_id(&self.block, GID_FIELD, pax.and_then(|p| p.gid)),
             type_byte,
             sparse: match (kind, pax) {
                 (EntryKind::Sparse, Some(p)) if p.sparse => Some(SparseKind::Pax {
@@ -580,9 +639,22 @@ impl TarStream {
                 _ => None,
             },
         };
-        sink.entry(&entry);
-        if kind == EntryKind::File && size > 0 {
-            self.current = Some((display, size, header_offset));
+        Ok((entry, sparse_map))
+    }
+
+    /// Announces the entry and moves past its header: into a regular file's
+    /// data, which the sink is shown, or over anything else's (after an old
+    /// GNU sparse map's extension blocks, which are read as they come).
+    fn begin_entry<S: TarSink>(
+        &mut self,
+        entry: &EntryHeader,
+        sparse_map: Option<SparseMap>,
+        sink: &mut S,
+    ) {
+        sink.entry(entry);
+        let size = entry.size;
+        if entry.kind == EntryKind::File && size > 0 {
+            self.current = Some((entry.display_name(), size, entry.header_offset));
             self.state = State::Data {
                 remaining: size,
                 pad: padding(size),
@@ -749,6 +821,7 @@ fn meta_kind(type_byte: u8) -> Option<MetaKind> {
     }
 }
 
+/// The entry's kind from its type byte, as Go's `Reader.next` settles it.
 fn entry_kind(type_byte: u8, name: &[u8]) -> EntryKind {
     match type_byte {
         // Go reads a pre-POSIX regular file whose name ends in `/` as a directory.
@@ -760,6 +833,42 @@ fn entry_kind(type_byte: u8, name: &[u8]) -> EntryKind {
         b'S' => EntryKind::Sparse,
         other => EntryKind::Other(other),
     }
+}
+
+/// The entry's name and link target as Go's `Reader.next` sets them: a PAX
+/// `path` or `linkpath` replaces the header's (`mergePAX`), and then a GNU
+/// long name or link that is not empty replaces that, whatever order the
+/// headers came in.
+fn overridden_name_and_link(block: &[u8; BLOCK], pending: &Pending) -> (Vec<u8>, Option<Vec<u8>>) {
+    let header = tar::Header::from_byte_slice(block);
+    let pax = pending.pax();
+    let name = pending
+        .gnu_name()
+        .or(pax.and_then(|p| p.path.as_deref()))
+        .map_or_else(|| header.path_bytes().into_owned(), <[u8]>::to_vec);
+    let link = pending
+        .gnu_link()
+        .or(pax.and_then(|p| p.linkpath.as_deref()))
+        .map(<[u8]>::to_vec)
+        .or_else(|| header.link_name_bytes().map(|l| l.into_owned()));
+    (name, link)
+}
+
+/// Permission bits with setuid, setgid and sticky; the file-type bits some
+/// writers put in the mode field are dropped, as Go's `Header.FileInfo`
+/// drops them. A field Go cannot parse reads as 0.
+fn permission_bits(block: &[u8; BLOCK]) -> u32 {
+    numeric::parse_numeric(&block[MODE_FIELD]).map_or(0, |m| (m & 0o7777) as u32)
+}
+
+/// An owner id: the PAX `uid`/`gid` record if there is one (Go's
+/// `mergePAX`), else the header field. Go reads it as an `int`; ids below
+/// 0 or beyond `u32` do not exist on Linux and are clamped.
+fn owner_id(block: &[u8; BLOCK], field: std::ops::Range<usize>, pax: Option<i64>) -> u32 {
+    let id = pax
+        .or_else(|| numeric::parse_numeric(&block[field]))
+        .unwrap_or(0);
+    u32::try_from(id.max(0)).unwrap_or(u32::MAX)
 }
 
 /// The name in the header block itself, for findings before overrides apply.
@@ -892,31 +1001,34 @@ fn ambiguous_name(block: &[u8; BLOCK], pending: &Pending) -> Option<&'static str
     if magic == b"ustar " && version == b" \0" {
         // Go treats a GNU header whose time fields do not parse as ustar and
         // then reads the prefix field as part of the name.
-        // Go's parser: base-256 when the high bit is set, else octal digits
-        // with spaces and NULs allowed only around them.
-        let is_number = |field: &[u8]| {
-            if field.first().is_none_or(|&b| b == 0) {
-                return true;
-            }
-            // Base-256 must also fit in 64 bits, or Go's parse fails too.
-            if field.first().is_some_and(|&b| b & 0x80 != 0) {
-                return numeric::parse_numeric(field).is_some();
-            }
-            let is_pad = |b: &u8| *b == b' ' || *b == 0;
-            let start = field.iter().position(|b| !is_pad(b)).unwrap_or(field.len());
-            let end = field
-                .iter()
-                .rposition(|b| !is_pad(b))
-                .map_or(start, |e| e + 1);
-            field[start..end].iter().all(|b| (b'0'..=b'7').contains(b))
-        };
-        if !is_number(&block[345..357]) || !is_number(&block[357..369]) {
+        if !go_time_field_parses(&block[345..357]) || !go_time_field_parses(&block[357..369]) {
             return Some(
                 "a GNU header's access/change time fields are not numbers; Go then reads them as a name prefix",
             );
         }
     }
     None
+}
+
+/// Whether Go's `Reader.readHeader` parses a GNU access or change time
+/// field (`parseNumeric`; when it fails, Go reads the fields as a ustar
+/// prefix): empty, base-256 within 64 bits when the high bit is set, else
+/// octal digits with spaces and NULs allowed only around them.
+fn go_time_field_parses(field: &[u8]) -> bool {
+    if field.first().is_none_or(|&b| b == 0) {
+        return true;
+    }
+    // Base-256 must also fit in 64 bits, or Go's parse fails too.
+    if field.first().is_some_and(|&b| b & 0x80 != 0) {
+        return numeric::parse_numeric(field).is_some();
+    }
+    let is_pad = |b: &u8| *b == b' ' || *b == 0;
+    let start = field.iter().position(|b| !is_pad(b)).unwrap_or(field.len());
+    let end = field
+        .iter()
+        .rposition(|b| !is_pad(b))
+        .map_or(start, |e| e + 1);
+    field[start..end].iter().all(|b| (b'0'..=b'7').contains(b))
 }
 
 fn skip_then_header(pad: u64) -> State {

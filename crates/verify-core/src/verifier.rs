@@ -1,18 +1,18 @@
 //! The push-fed verifier: the one type every face drives.
 
-use std::io::{self, Write};
 use std::ops::ControlFlow;
 
 use sha2::{Digest as _, Sha256 as Sha256Hasher};
 
 use crate::content::{EntryDigest, Json};
-use crate::decompress::{Decoder, sniff};
+use crate::decompress::{Decoder, Output, Stop, sniff};
 use crate::digest::Sha256;
 use crate::formats::{self, Archive, FileRecord};
 use crate::layers;
 use crate::limits::Limits;
 use crate::report::{
-    BundleFormat, BundleReport, Compression, Finding, FindingKind, Report, Severity, Verdict,
+    BundleFormat, BundleReport, Compression, Finding, FindingKind, ImageReport, Report, Severity,
+    Verdict,
 };
 use crate::tar_stream::{EntryHeader, EntryKind, TarSink, TarStream};
 
@@ -153,7 +153,8 @@ enum Input {
     Plain(Box<Reader>),
     Compressed {
         decoder: Box<Decoder<Reader>>,
-        error: Option<io::Error>,
+        /// Why the stream stopped; it is fed nothing more.
+        error: Option<Stop>,
     },
 }
 
@@ -291,9 +292,9 @@ impl Verifier {
                     .saturating_mul(limits.max_expansion_ratio)
                     .max(limits.ratio_floor_bytes);
                 if error.is_none()
-                    && let Err(e) = decoder.write(bytes)
+                    && let Err(stop) = decoder.write(bytes)
                 {
-                    *error = Some(e);
+                    *error = Some(stop);
                 }
             }
         }
@@ -325,136 +326,42 @@ impl Verifier {
         Ok(self.conclude(None, End::Settled))
     }
 
+    /// The report: the archive's findings in the order they were found,
+    /// then what the bundle's formats say, then the whole file's digest.
     fn conclude(mut self, file_sha256: Option<Sha256>, end: End) -> Report {
-        if let Input::Sniffing(head) = &mut self.input {
-            let head = std::mem::take(head);
-            if head.is_empty() {
-                self.input = Input::Plain(Box::new(Reader::new(
-                    &self.options.limits,
-                    self.sink.take(),
-                )));
-            } else {
-                self.start(&head);
-            }
-        }
-        let limits = self.options.limits.clone();
-        let mut outer_findings = Vec::new();
-        let mut outer_failed = false;
-        let mut reader = match std::mem::replace(&mut self.input, Input::Sniffing(Vec::new())) {
-            Input::Plain(reader) => *reader,
-            Input::Sniffing(_) => Reader::new(&limits, None),
-            Input::Compressed { mut decoder, error } => {
-                let error = match (error, end) {
-                    (Some(e), _) => Some(e),
-                    // The caller stopped feeding; the stream did not end.
-                    (None, End::Settled) => None,
-                    (None, End::Whole) => decoder.finish().err(),
-                };
-                let reader = std::mem::replace(decoder.get_mut(), Reader::new(&limits, None));
-                if let Some(e) = error {
-                    outer_failed = true;
-                    outer_findings.push(if reader.expanded_too_far {
-                        Finding::new(
-                            FindingKind::LimitExceeded,
-                            format!(
-                                "the bundle expands more than {}-fold when decompressed; reading stopped",
-                                limits.max_expansion_ratio
-                            ),
-                        )
-                        .limit("max_expansion_ratio")
-                    } else {
-                        Finding::new(
-                            FindingKind::Truncated,
-                            format!(
-                                "the bundle's {} stream is incomplete or corrupt ({e}); nothing \
-                                 after that point could be read",
-                                compression_name(self.compression)
-                            ),
-                        )
-                    });
-                }
-                reader
-            }
-        };
+        self.start_if_sniffing();
+        let (mut reader, stream_failed) = self.end_input(end);
         // Where a broken compressed stream stops yielding tar bytes depends
         // on the decoder's buffering, so the tar reader's own account of the
         // cut would differ with chunk sizes; the stream's failure says it.
-        if !outer_failed {
-            reader.tar.finish(&mut reader.collector);
+        match stream_failed {
+            None => reader.tar.finish(&mut reader.collector),
+            Some(finding) => reader.collector.findings.push(finding),
         }
-        let mut collector = reader.collector;
         let entries = reader.tar.entries();
-        collector.findings.extend(outer_findings);
-
-        let not_a_bundle = collector
-            .findings
-            .iter()
-            .any(|f| f.kind == FindingKind::NotABundle);
-        let truncated = collector
-            .findings
-            .iter()
-            .any(|f| f.kind == FindingKind::Truncated);
+        let Collector {
+            archive,
+            mut findings,
+            ..
+        } = reader.collector;
+        let not_a_bundle = findings.iter().any(|f| f.kind == FindingKind::NotABundle);
         let (format, images) = if not_a_bundle {
             (BundleFormat::Unknown, Vec::new())
         } else {
-            let resolved = formats::resolve(&collector.archive, &limits);
-            // A cut bundle lacks its manifests because it was cut; saying it
-            // is not a bundle would send the reader the wrong way.
-            collector.findings.extend(
-                resolved
-                    .findings
-                    .into_iter()
-                    .filter(|f| !(truncated && f.kind == FindingKind::NotABundle)),
-            );
-            let mut images = resolved.images;
-            collector.findings.extend(layers::examine(
-                &collector.archive,
-                &mut images,
-                self.options.files,
-            ));
-            (resolved.format, images)
+            read_formats(&archive, &self.options, &mut findings)
         };
-
         let expected = self.options.expected_sha256;
-        let sha256_matches = match (expected, file_sha256) {
-            (Some(e), Some(f)) => Some(e == f),
-            _ => None,
-        };
-        if sha256_matches == Some(false)
-            && let (Some(e), Some(f)) = (expected, file_sha256)
-        {
-            collector.findings.insert(
-                0,
-                Finding::new(
-                    FindingKind::FileDigestMismatch,
-                    "the file's SHA-256 differs from the one the sender recorded: it is not \
-                         the file that was sent",
-                )
-                .expected_found(e, f),
-            );
-        }
-
+        let sha256_matches = compare_file_digest(expected, file_sha256, &mut findings);
         if expected.is_none() && !not_a_bundle {
-            collector.findings.push(Finding::new(
+            findings.push(Finding::new(
                 FindingKind::NoRecordedDigest,
                 "no recorded SHA-256 was given, so the file was not compared with the hash the \
                  sender recorded",
             ));
         }
-
-        let mut seen = std::collections::HashSet::new();
-        let findings: Vec<Finding> = collector
-            .findings
-            .into_iter()
-            .filter(|f| seen.insert(f.clone()))
-            .collect();
-        let verdict = if findings.iter().any(|f| f.severity == Severity::Error) {
-            Verdict::Fail
-        } else {
-            Verdict::Ok
-        };
+        let findings = distinct(findings);
         Report {
-            verdict,
+            verdict: verdict_of(&findings),
             bundle: BundleReport {
                 size: self.fed,
                 sha256: file_sha256,
@@ -467,6 +374,126 @@ impl Verifier {
             images,
             findings,
         }
+    }
+
+    /// An input that ended before its kind could be told is read for what
+    /// it is: an empty file, or a few bytes of a tar.
+    fn start_if_sniffing(&mut self) {
+        let Input::Sniffing(head) = &mut self.input else {
+            return;
+        };
+        let head = std::mem::take(head);
+        if head.is_empty() {
+            let reader = Reader::new(&self.options.limits, self.sink.take());
+            self.input = Input::Plain(Box::new(reader));
+        } else {
+            self.start(&head);
+        }
+    }
+
+    /// Takes the tar reader out of the input. A compressed stream is ended
+    /// too; if it failed (or, read whole, does not end where it should) the
+    /// finding that says so comes back with the reader.
+    fn end_input(&mut self, end: End) -> (Reader, Option<Finding>) {
+        let limits = &self.options.limits;
+        match std::mem::replace(&mut self.input, Input::Sniffing(Vec::new())) {
+            Input::Plain(reader) => (*reader, None),
+            Input::Sniffing(_) => (Reader::new(limits, None), None),
+            Input::Compressed { mut decoder, error } => {
+                let stop = match (error, end) {
+                    (Some(stop), _) => Some(stop),
+                    // The caller stopped feeding; the stream did not end.
+                    (None, End::Settled) => None,
+                    (None, End::Whole) => decoder.finish().err(),
+                };
+                let reader = std::mem::replace(decoder.get_mut(), Reader::new(limits, None));
+                let finding = stop.map(|stop| stream_failure(stop, self.compression));
+                (reader, finding)
+            }
+        }
+    }
+}
+
+/// The finding for a compressed bundle whose stream stopped early.
+fn stream_failure(stop: Stop, compression: Compression) -> Finding {
+    match stop {
+        Stop::Limit {
+            limit: Some(limit),
+            why,
+        } => Finding::new(FindingKind::LimitExceeded, why).limit(limit),
+        // A zstd window over the decoder's cap is no `Limits` field: the
+        // bundle reads as cut where it stopped.
+        Stop::Limit { limit: None, why } | Stop::Corrupt(why) => Finding::new(
+            FindingKind::Truncated,
+            format!(
+                "the bundle's {} stream is incomplete or corrupt ({why}); nothing after that \
+                 point could be read",
+                compression_name(compression)
+            ),
+        ),
+    }
+}
+
+/// The bundle's format and images, read from its files; their findings
+/// join `findings`.
+fn read_formats(
+    archive: &Archive,
+    options: &Options,
+    findings: &mut Vec<Finding>,
+) -> (BundleFormat, Vec<ImageReport>) {
+    let truncated = findings.iter().any(|f| f.kind == FindingKind::Truncated);
+    let resolved = formats::resolve(archive, &options.limits);
+    // A cut bundle lacks its manifests because it was cut; saying it is not
+    // a bundle would send the reader the wrong way.
+    findings.extend(
+        resolved
+            .findings
+            .into_iter()
+            .filter(|f| !(truncated && f.kind == FindingKind::NotABundle)),
+    );
+    let mut images = resolved.images;
+    findings.extend(layers::examine(archive, &mut images, options.files));
+    (resolved.format, images)
+}
+
+/// Whether the whole file's SHA-256 is the one the sender recorded, when
+/// both are known. A mismatch is the first finding: the file is not the
+/// one that was sent, whatever else is wrong with it.
+fn compare_file_digest(
+    expected: Option<Sha256>,
+    found: Option<Sha256>,
+    findings: &mut Vec<Finding>,
+) -> Option<bool> {
+    let (expected, found) = (expected?, found?);
+    if expected != found {
+        findings.insert(
+            0,
+            Finding::new(
+                FindingKind::FileDigestMismatch,
+                "the file's SHA-256 differs from the one the sender recorded: it is not the \
+                 file that was sent",
+            )
+            .expected_found(expected, found),
+        );
+    }
+    Some(expected == found)
+}
+
+/// Each finding once, where it was first found.
+fn distinct(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut seen = std::collections::HashSet::new();
+    findings
+        .into_iter()
+        .filter(|f| seen.insert(f.clone()))
+        .collect()
+}
+
+/// A bundle fails on any error; warnings and notes leave it ok.
+fn verdict_of(findings: &[Finding]) -> Verdict {
+    if findings.iter().any(|f| f.severity == Severity::Error) {
+        Verdict::Fail
+    } else {
+        Verdict::Ok
     }
 }
 
@@ -495,7 +522,6 @@ struct Reader {
     /// Tar bytes accepted so far and how many may be (for compressed input).
     written: u64,
     allowed: u64,
-    expanded_too_far: bool,
 }
 
 impl Reader {
@@ -514,7 +540,6 @@ impl Reader {
             },
             written: 0,
             allowed: u64::MAX,
-            expanded_too_far: false,
         }
     }
 
@@ -523,18 +548,19 @@ impl Reader {
     }
 }
 
-impl Write for Reader {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.written += buf.len() as u64;
+impl Output for Reader {
+    fn accept(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        self.written += bytes.len() as u64;
         if self.written > self.allowed {
-            self.expanded_too_far = true;
-            return Err(io::Error::other("expansion limit"));
+            return Err(Stop::Limit {
+                limit: Some("max_expansion_ratio"),
+                why: format!(
+                    "the bundle expands more than {}-fold when decompressed; reading stopped",
+                    self.collector.limits.max_expansion_ratio
+                ),
+            });
         }
-        self.push(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
+        self.push(bytes);
         Ok(())
     }
 }

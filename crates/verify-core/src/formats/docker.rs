@@ -5,12 +5,12 @@ use std::collections::BTreeSet;
 use oci_spec::image::ImageConfiguration;
 use serde::Deserialize;
 
-use super::{Described, Resolver, platform_string};
+use super::{Described, FileRecord, Resolver, platform_string};
 use crate::digest::{Digest, Sha256};
 use crate::json;
 use crate::paths;
 use crate::reference;
-use crate::report::{Finding, FindingKind, ImageReport};
+use crate::report::{Finding, FindingKind, ImageReport, LayerReport};
 
 /// One element of `manifest.json`, as `docker load` reads it.
 #[derive(Debug, Deserialize)]
@@ -49,7 +49,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// Normalizes a path named in `manifest.json` and finds its file.
-    fn named_file(&mut self, raw: &str, what: &str) -> Option<(&'a str, &'a super::FileRecord)> {
+    fn named_file(&mut self, raw: &str, what: &str) -> Option<(&'a str, &'a FileRecord)> {
         let path = match paths::normalize(raw.as_bytes()) {
             Ok(p) => p,
             Err(why) => {
@@ -76,25 +76,11 @@ impl<'a> Resolver<'a> {
         found
     }
 
+    /// One element of `manifest.json`: its config, tags and layers.
     fn docker_image(&mut self, entry: &Entry) -> Option<Described> {
         let (config_path, config_record) = self.named_file(&entry.config, "config")?;
         let config_digest = config_record.content.sha256;
-        // Older layouts name the config `<sha256>.json`; the name is the image ID.
-        if let Some(named) = config_path
-            .strip_suffix(".json")
-            .and_then(|stem| Sha256::from_hex(stem).ok())
-            && named != config_digest
-        {
-            self.push(
-                Finding::new(
-                    FindingKind::BlobDigestMismatch,
-                    "the config's content does not match the digest in its file name",
-                )
-                .entry(config_path)
-                .at(config_record.offset)
-                .expected_found(Digest::from(named), Digest::from(config_digest)),
-            );
-        }
+        self.check_config_name(config_path, config_record);
         let config = self.parse_json::<ImageConfiguration>(
             config_path,
             config_record,
@@ -102,39 +88,8 @@ impl<'a> Resolver<'a> {
             json::OCI_KEYS,
         );
         let diff_ids = config.as_ref().map(|c| c.rootfs().diff_ids().clone());
-
-        let mut names = BTreeSet::new();
-        for tag in entry.repo_tags.iter().flatten() {
-            match reference::normalize_tagged(tag) {
-                Ok(n) => {
-                    names.insert(n);
-                }
-                Err(why) => self.push(
-                    Finding::new(
-                        FindingKind::MalformedJson,
-                        format!(
-                            "manifest.json has a tag `{tag}` that is not an image reference \
-                             Docker accepts: {why}"
-                        ),
-                    )
-                    .entry("manifest.json"),
-                ),
-            }
-        }
-
-        let mut layers = Vec::new();
-        let mut layer_digests = Vec::new();
-        for (i, raw) in entry.layers.iter().enumerate() {
-            let Some((path, record)) = self.named_file(raw, "layer") else {
-                layer_digests.push(None);
-                continue;
-            };
-            layer_digests.push(Some(record.content.sha256));
-            if diff_ids.is_some() {
-                let diff_id = diff_ids.as_ref().and_then(|d| d.get(i));
-                layers.push(self.layer(path, record, None, diff_id));
-            }
-        }
+        let names = self.repo_tags(entry);
+        let (layers, layer_digests) = self.docker_layers(entry, diff_ids.as_deref());
         if let Some(d) = &diff_ids
             && d.len() != entry.layers.len()
         {
@@ -178,5 +133,74 @@ impl<'a> Resolver<'a> {
                 layers,
             },
         })
+    }
+
+    /// Older layouts name the config `<sha256>.json`; the name is the image
+    /// ID, so it must be the content's digest.
+    fn check_config_name(&mut self, path: &str, record: &FileRecord) {
+        let digest = record.content.sha256;
+        if let Some(named) = path
+            .strip_suffix(".json")
+            .and_then(|stem| Sha256::from_hex(stem).ok())
+            && named != digest
+        {
+            self.push(
+                Finding::new(
+                    FindingKind::BlobDigestMismatch,
+                    "the config's content does not match the digest in its file name",
+                )
+                .entry(path)
+                .at(record.offset)
+                .expected_found(Digest::from(named), Digest::from(digest)),
+            );
+        }
+    }
+
+    /// The entry's `RepoTags`, normalized as Docker normalizes references;
+    /// a tag Docker would refuse is reported and left out.
+    fn repo_tags(&mut self, entry: &Entry) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        for tag in entry.repo_tags.iter().flatten() {
+            match reference::normalize_tagged(tag) {
+                Ok(n) => {
+                    names.insert(n);
+                }
+                Err(why) => self.push(
+                    Finding::new(
+                        FindingKind::MalformedJson,
+                        format!(
+                            "manifest.json has a tag `{tag}` that is not an image reference \
+                             Docker accepts: {why}"
+                        ),
+                    )
+                    .entry("manifest.json"),
+                ),
+            }
+        }
+        names
+    }
+
+    /// The entry's layers, each checked against the config's `diff_id` at
+    /// its position, and the digest of each layer file (`None` where it is
+    /// missing). Without a readable config there are no `diff_id`s to check
+    /// against, and no layers are reported.
+    fn docker_layers(
+        &mut self,
+        entry: &Entry,
+        diff_ids: Option<&[String]>,
+    ) -> (Vec<LayerReport>, Vec<Option<Sha256>>) {
+        let mut layers = Vec::new();
+        let mut layer_digests = Vec::new();
+        for (i, raw) in entry.layers.iter().enumerate() {
+            let Some((path, record)) = self.named_file(raw, "layer") else {
+                layer_digests.push(None);
+                continue;
+            };
+            layer_digests.push(Some(record.content.sha256));
+            if let Some(diff_ids) = diff_ids {
+                layers.push(self.layer(path, record, None, diff_ids.get(i)));
+            }
+        }
+        (layers, layer_digests)
     }
 }

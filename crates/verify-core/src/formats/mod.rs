@@ -346,29 +346,51 @@ impl<'a> Resolver<'a> {
         diff_id: Option<&String>,
     ) -> LayerReport {
         let content = &record.content;
-        let (uncompressed_size, unpacked_digest) = match &content.unpacked {
-            Unpacked::Done { sha256, size } => (Some(*size), Some(*sha256)),
-            Unpacked::Corrupt(why) => {
-                self.push(
-                    Finding::new(
-                        FindingKind::LayerCorrupt,
-                        format!("the layer cannot be decompressed: {why}"),
-                    )
-                    .entry(path)
-                    .at(record.offset),
-                );
-                (None, None)
-            }
+        let unpacked = self.unpacked(path, record);
+        self.check_diff_id(path, record, diff_id, unpacked.map(|(digest, _)| digest));
+        let implied = implied_media_type(content.compression);
+        if let Some(declared) = &media_type {
+            self.check_media_type(path, record, declared, implied);
+        }
+        LayerReport {
+            changes: None,
+            digest: Some(content.sha256),
+            media_type: media_type.unwrap_or_else(|| implied.to_owned()),
+            size: Some(content.size),
+            uncompressed_size: unpacked.map(|(_, size)| size),
+            diff_id: diff_id.cloned(),
+        }
+    }
+
+    /// The digest and size of the layer's uncompressed content, or the
+    /// finding that says why they are not known.
+    fn unpacked(&mut self, path: &str, record: &FileRecord) -> Option<(Sha256, u64)> {
+        let finding = match &record.content.unpacked {
+            Unpacked::Done { sha256, size } => return Some((*sha256, *size)),
+            Unpacked::Corrupt(why) => Finding::new(
+                FindingKind::LayerCorrupt,
+                format!("the layer cannot be decompressed: {why}"),
+            ),
             Unpacked::Limit { limit, why } => {
-                let mut finding = Finding::new(FindingKind::LimitExceeded, why.clone())
-                    .entry(path)
-                    .at(record.offset);
+                let mut finding = Finding::new(FindingKind::LimitExceeded, why.clone());
                 finding.limit = *limit;
-                self.push(finding);
-                (None, None)
+                finding
             }
         };
-        match (diff_id, unpacked_digest) {
+        self.push(finding.entry(path).at(record.offset));
+        None
+    }
+
+    /// The uncompressed content must be what the config's `diff_id` says:
+    /// that is the digest importers check when they unpack the layer.
+    fn check_diff_id(
+        &mut self,
+        path: &str,
+        record: &FileRecord,
+        diff_id: Option<&String>,
+        unpacked: Option<Sha256>,
+    ) {
+        match (diff_id, unpacked) {
             (Some(expected), Some(found)) => {
                 let matches = Digest::parse(expected).is_ok_and(|d| d.sha256() == found);
                 if !matches {
@@ -393,42 +415,31 @@ impl<'a> Resolver<'a> {
             ),
             (Some(_), None) => {}
         }
-        let implied = match content.compression {
-            Compression::None => "application/vnd.oci.image.layer.v1.tar",
-            Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
-            Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+    }
+
+    /// containerd trusts OCI layer media types when unpacking; Docker's own
+    /// types make it sniff, so only OCI types must name the compression the
+    /// content has.
+    fn check_media_type(&mut self, path: &str, record: &FileRecord, declared: &str, implied: &str) {
+        let compression = if !declared.starts_with("application/vnd.oci.image.layer.") {
+            None
+        } else if declared.ends_with("+gzip") {
+            Some(Compression::Gzip)
+        } else if declared.ends_with("+zstd") {
+            Some(Compression::Zstd)
+        } else {
+            Some(Compression::None)
         };
-        if let Some(mt) = &media_type {
-            // containerd trusts OCI layer media types when unpacking; Docker's
-            // own types make it sniff, so only OCI types must be exact.
-            let declared = if !mt.starts_with("application/vnd.oci.image.layer.") {
-                None
-            } else if mt.ends_with("+gzip") {
-                Some(Compression::Gzip)
-            } else if mt.ends_with("+zstd") {
-                Some(Compression::Zstd)
-            } else {
-                Some(Compression::None)
-            };
-            if declared.is_some_and(|d| d != content.compression) {
-                self.push(
-                    Finding::new(
-                        FindingKind::MediaTypeMismatch,
-                        "the layer's media type names a different compression than its content has",
-                    )
-                    .entry(path)
-                    .at(record.offset)
-                    .expected_found(mt, implied),
-                );
-            }
-        }
-        LayerReport {
-            changes: None,
-            digest: Some(content.sha256),
-            media_type: media_type.unwrap_or_else(|| implied.to_owned()),
-            size: Some(content.size),
-            uncompressed_size,
-            diff_id: diff_id.cloned(),
+        if compression.is_some_and(|c| c != record.content.compression) {
+            self.push(
+                Finding::new(
+                    FindingKind::MediaTypeMismatch,
+                    "the layer's media type names a different compression than its content has",
+                )
+                .entry(path)
+                .at(record.offset)
+                .expected_found(declared, implied),
+            );
         }
     }
 
@@ -450,43 +461,7 @@ impl<'a> Resolver<'a> {
                 );
                 continue;
             };
-            let docker_names: BTreeSet<&String> = d.iter().flat_map(|x| x.names.iter()).collect();
-            let oci_names: BTreeSet<&String> = o.iter().flat_map(|x| x.names.iter()).collect();
-            let oci_bare: BTreeSet<&String> = o.iter().flat_map(|x| x.bare_tags.iter()).collect();
-            let agree = if !oci_names.is_empty() {
-                docker_names == oci_names
-            } else if !oci_bare.is_empty() {
-                let docker_tags: BTreeSet<&str> = docker_names
-                    .iter()
-                    .filter_map(|n| n.rsplit_once(':').map(|(_, t)| t))
-                    .collect();
-                oci_bare.iter().all(|t| docker_tags.contains(t.as_str()))
-            } else {
-                docker_names.is_empty()
-            };
-            if !agree {
-                self.push(
-                    Finding::new(
-                        FindingKind::ManifestIndexDisagree,
-                        format!(
-                            "the image with config {config} has different names in manifest.json \
-                             (read by docker load) and index.json (read by containerd)"
-                        ),
-                    )
-                    .entry("manifest.json")
-                    .expected_found(
-                        format!(
-                            "index.json: {}",
-                            if oci_names.is_empty() {
-                                join(oci_bare.iter().copied())
-                            } else {
-                                join(oci_names.iter().copied())
-                            }
-                        ),
-                        format!("manifest.json: {}", join(docker_names.iter().copied())),
-                    ),
-                );
-            }
+            self.compare_names(config, d, o);
             let docker_layers = d.first().map(|x| &x.layer_digests);
             if !o.iter().any(|x| Some(&x.layer_digests) == docker_layers) {
                 self.push(
@@ -500,12 +475,65 @@ impl<'a> Resolver<'a> {
                 );
             }
         }
+        self.only_in_index(&docker_map, &oci_map);
+    }
+
+    /// `docker load` tags an image with manifest.json's names, containerd
+    /// with index.json's: they must agree. Bare OCI tags (`ref.name` of
+    /// `1.0`) only need to be among the docker tags.
+    fn compare_names(&mut self, config: &str, docker: &[&Described], oci: &[&Described]) {
+        let docker_names: BTreeSet<&String> = docker.iter().flat_map(|x| x.names.iter()).collect();
+        let oci_names: BTreeSet<&String> = oci.iter().flat_map(|x| x.names.iter()).collect();
+        let oci_bare: BTreeSet<&String> = oci.iter().flat_map(|x| x.bare_tags.iter()).collect();
+        let agree = if !oci_names.is_empty() {
+            docker_names == oci_names
+        } else if !oci_bare.is_empty() {
+            let docker_tags: BTreeSet<&str> = docker_names
+                .iter()
+                .filter_map(|n| n.rsplit_once(':').map(|(_, t)| t))
+                .collect();
+            oci_bare.iter().all(|t| docker_tags.contains(t.as_str()))
+        } else {
+            docker_names.is_empty()
+        };
+        if agree {
+            return;
+        }
+        let index_names = if oci_names.is_empty() {
+            join(oci_bare.iter().copied())
+        } else {
+            join(oci_names.iter().copied())
+        };
+        self.push(
+            Finding::new(
+                FindingKind::ManifestIndexDisagree,
+                format!(
+                    "the image with config {config} has different names in manifest.json \
+                     (read by docker load) and index.json (read by containerd)"
+                ),
+            )
+            .entry("manifest.json")
+            .expected_found(
+                format!("index.json: {index_names}"),
+                format!("manifest.json: {}", join(docker_names.iter().copied())),
+            ),
+        );
+    }
+
+    /// Images index.json lists and manifest.json does not. A multi-platform
+    /// index has one manifest.json entry, for one platform: its other
+    /// platforms are not missing.
+    fn only_in_index(
+        &mut self,
+        docker_map: &BTreeMap<String, Vec<&Described>>,
+        oci_map: &BTreeMap<String, Vec<&Described>>,
+    ) {
         let matched_groups: BTreeSet<usize> = oci_map
             .iter()
             .filter(|(config, _)| docker_map.contains_key(*config))
             .flat_map(|(_, o)| o.iter().filter_map(|x| x.group))
             .collect();
-        for (config, o) in &oci_map {
+        for (config, o) in oci_map {
             let other_platform = o
                 .iter()
                 .all(|x| x.group.is_some_and(|g| matched_groups.contains(&g)));
@@ -574,6 +602,15 @@ impl<'a> Resolver<'a> {
                 .at(record.offset),
             );
         }
+    }
+}
+
+/// The OCI media type that names a layer's actual compression.
+fn implied_media_type(compression: Compression) -> &'static str {
+    match compression {
+        Compression::None => "application/vnd.oci.image.layer.v1.tar",
+        Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+        Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
     }
 }
 

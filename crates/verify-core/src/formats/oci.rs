@@ -6,10 +6,10 @@ use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest}
 
 use super::{Described, FileRecord, Resolver, platform_string};
 use crate::annotations::{CONTAINERD_IMAGE_NAME, DOCKER_REFERENCE_TYPE, OCI_REF_NAME};
-use crate::digest::Digest;
+use crate::digest::{Digest, Sha256};
 use crate::json;
 use crate::reference;
-use crate::report::{Finding, FindingKind, ImageReport};
+use crate::report::{Finding, FindingKind, ImageReport, LayerReport};
 
 const INDEX_TYPES: [&str; 2] = [
     "application/vnd.oci.image.index.v1+json",
@@ -176,6 +176,8 @@ impl<'a> Resolver<'a> {
         Some((digest, found))
     }
 
+    /// Follows one descriptor: into an index, or to the image a manifest
+    /// describes. `names` are what the index entries above it call it.
     fn walk(
         &mut self,
         desc: &Descriptor,
@@ -195,70 +197,9 @@ impl<'a> Resolver<'a> {
             return;
         };
         if is_index {
-            if depth >= self.limits.max_index_depth {
-                self.push(
-                    Finding::new(
-                        FindingKind::LimitExceeded,
-                        format!(
-                            "indexes nest more than {} deep",
-                            self.limits.max_index_depth
-                        ),
-                    )
-                    .entry(path)
-                    .limit("max_index_depth"),
-                );
-                return;
-            }
-            let Some(index) = self.parse_json::<ImageIndex>(path, record, "index", json::OCI_KEYS)
-            else {
-                return;
-            };
-            let child_parent = Parent {
-                entry: path,
-                multi_platform: index.manifests().len() > 1,
-                top: parent.top,
-            };
-            for child in index.manifests() {
-                let child_names = Names::of(child, names, path, &mut self.findings);
-                self.walk(child, &child_names, depth + 1, &child_parent, out);
-            }
+            self.walk_index((path, record), names, depth, parent, out);
         } else if is_manifest {
-            // containerd ignores BuildKit's annotation and would import any
-            // manifest; only a real attestation (inside a platform index, for
-            // platform unknown/unknown) may be passed over.
-            let attestation = parent.multi_platform
-                && desc
-                    .annotations()
-                    .as_ref()
-                    .and_then(|a| a.get(DOCKER_REFERENCE_TYPE))
-                    .is_some_and(|v| v == "attestation-manifest")
-                && desc.platform().as_ref().is_some_and(|p| {
-                    p.os().to_string() == "unknown" && p.architecture().to_string() == "unknown"
-                });
-            let Some(manifest) =
-                self.parse_json::<ImageManifest>(path, record, "manifest", json::OCI_KEYS)
-            else {
-                return;
-            };
-            let group = parent.multi_platform.then_some(parent.top);
-            let parent = Parent {
-                entry: path,
-                multi_platform: false,
-                top: parent.top,
-            };
-            if attestation {
-                // Provenance and SBOM blobs are in-toto JSON, not image configs
-                // and layers: check they are intact, show no image for them.
-                self.descriptor_blob(manifest.config(), &parent, "attestation config");
-                for layer in manifest.layers() {
-                    self.descriptor_blob(layer, &parent, "attestation layer");
-                }
-                return;
-            }
-            if let Some(mut image) = self.image(&manifest, digest, names, desc, &parent) {
-                image.group = group;
-                out.push(image);
-            }
+            self.walk_manifest(desc, digest, (path, record), names, parent, out);
         } else {
             self.push(
                 Finding::new(
@@ -271,6 +212,83 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// Every entry of an index, as deep as `max_index_depth` allows.
+    fn walk_index(
+        &mut self,
+        (path, record): (&'a str, &'a FileRecord),
+        names: &Names,
+        depth: u32,
+        parent: &Parent<'_>,
+        out: &mut Vec<Described>,
+    ) {
+        if depth >= self.limits.max_index_depth {
+            self.push(
+                Finding::new(
+                    FindingKind::LimitExceeded,
+                    format!(
+                        "indexes nest more than {} deep",
+                        self.limits.max_index_depth
+                    ),
+                )
+                .entry(path)
+                .limit("max_index_depth"),
+            );
+            return;
+        }
+        let Some(index) = self.parse_json::<ImageIndex>(path, record, "index", json::OCI_KEYS)
+        else {
+            return;
+        };
+        let child_parent = Parent {
+            entry: path,
+            multi_platform: index.manifests().len() > 1,
+            top: parent.top,
+        };
+        for child in index.manifests() {
+            let child_names = Names::of(child, names, path, &mut self.findings);
+            self.walk(child, &child_names, depth + 1, &child_parent, out);
+        }
+    }
+
+    /// The image a manifest describes; an attestation's blobs are only
+    /// checked to be intact.
+    fn walk_manifest(
+        &mut self,
+        desc: &Descriptor,
+        digest: Digest,
+        (path, record): (&'a str, &'a FileRecord),
+        names: &Names,
+        parent: &Parent<'_>,
+        out: &mut Vec<Described>,
+    ) {
+        let attestation = is_attestation(desc, parent);
+        let Some(manifest) =
+            self.parse_json::<ImageManifest>(path, record, "manifest", json::OCI_KEYS)
+        else {
+            return;
+        };
+        let group = parent.multi_platform.then_some(parent.top);
+        let parent = Parent {
+            entry: path,
+            multi_platform: false,
+            top: parent.top,
+        };
+        if attestation {
+            // Provenance and SBOM blobs are in-toto JSON, not image configs
+            // and layers: check they are intact, show no image for them.
+            self.descriptor_blob(manifest.config(), &parent, "attestation config");
+            for layer in manifest.layers() {
+                self.descriptor_blob(layer, &parent, "attestation layer");
+            }
+            return;
+        }
+        if let Some(mut image) = self.image(&manifest, digest, names, desc, &parent) {
+            image.group = group;
+            out.push(image);
+        }
+    }
+
+    /// The image of a manifest: its config, layers and platform.
     fn image(
         &mut self,
         manifest: &ImageManifest,
@@ -288,34 +306,7 @@ impl<'a> Resolver<'a> {
             None => None,
         };
         let diff_ids = config.as_ref().map(|c| c.rootfs().diff_ids().clone());
-        let mut layers = Vec::new();
-        let mut layer_digests = Vec::new();
-        for (i, layer) in manifest.layers().iter().enumerate() {
-            let Some((digest, file)) = self.descriptor_blob(layer, parent, "layer") else {
-                layer_digests.push(None);
-                continue;
-            };
-            layer_digests.push(Some(digest.sha256()));
-            let diff_id = diff_ids.as_ref().and_then(|d| d.get(i));
-            match file {
-                Some((path, record)) if diff_ids.is_some() => {
-                    layers.push(self.layer(
-                        path,
-                        record,
-                        Some(layer.media_type().to_string()),
-                        diff_id,
-                    ));
-                }
-                _ => layers.push(crate::report::LayerReport {
-                    changes: None,
-                    digest: Some(digest.sha256()),
-                    media_type: layer.media_type().to_string(),
-                    size: Some(layer.size()),
-                    uncompressed_size: None,
-                    diff_id: diff_id.cloned(),
-                }),
-            }
-        }
+        let (layers, layer_digests) = self.manifest_layers(manifest, parent, diff_ids.as_deref());
         if let Some(d) = &diff_ids
             && d.len() != manifest.layers().len()
         {
@@ -331,24 +322,6 @@ impl<'a> Resolver<'a> {
                 ),
             );
         }
-        let platform = config
-            .as_ref()
-            .map(|c| {
-                platform_string(
-                    &c.os().to_string(),
-                    &c.architecture().to_string(),
-                    c.variant().as_deref(),
-                )
-            })
-            .or_else(|| {
-                desc.platform().as_ref().map(|p| {
-                    platform_string(
-                        &p.os().to_string(),
-                        &p.architecture().to_string(),
-                        p.variant().as_deref(),
-                    )
-                })
-            });
         Some(Described {
             group: None,
             names: names.full.clone(),
@@ -364,7 +337,7 @@ impl<'a> Resolver<'a> {
                 manifest_digest: Some(manifest_digest),
                 manifest_media_type: Some(desc.media_type().to_string()),
                 manifest_size: Some(desc.size()),
-                platform,
+                platform: image_platform(config.as_ref(), desc),
                 config_digest: Some(config_digest),
                 config_size: Some(manifest.config().size()),
                 created: config.as_ref().and_then(|c| c.created().clone()),
@@ -372,4 +345,81 @@ impl<'a> Resolver<'a> {
             },
         })
     }
+
+    /// The manifest's layers, each checked against the config's `diff_id`
+    /// at its position when both the blob and the config are there, and
+    /// described from the descriptor alone when not; and the digest each
+    /// descriptor names (`None` where it cannot be read).
+    fn manifest_layers(
+        &mut self,
+        manifest: &ImageManifest,
+        parent: &Parent<'_>,
+        diff_ids: Option<&[String]>,
+    ) -> (Vec<LayerReport>, Vec<Option<Sha256>>) {
+        let mut layers = Vec::new();
+        let mut layer_digests = Vec::new();
+        for (i, layer) in manifest.layers().iter().enumerate() {
+            let Some((digest, file)) = self.descriptor_blob(layer, parent, "layer") else {
+                layer_digests.push(None);
+                continue;
+            };
+            layer_digests.push(Some(digest.sha256()));
+            let diff_id = diff_ids.and_then(|d| d.get(i));
+            match file {
+                Some((path, record)) if diff_ids.is_some() => {
+                    layers.push(self.layer(
+                        path,
+                        record,
+                        Some(layer.media_type().to_string()),
+                        diff_id,
+                    ));
+                }
+                _ => layers.push(LayerReport {
+                    changes: None,
+                    digest: Some(digest.sha256()),
+                    media_type: layer.media_type().to_string(),
+                    size: Some(layer.size()),
+                    uncompressed_size: None,
+                    diff_id: diff_id.cloned(),
+                }),
+            }
+        }
+        (layers, layer_digests)
+    }
+}
+
+/// containerd ignores BuildKit's annotation and would import any manifest;
+/// only a real attestation (inside a platform index, for platform
+/// unknown/unknown) may be passed over.
+fn is_attestation(desc: &Descriptor, parent: &Parent<'_>) -> bool {
+    parent.multi_platform
+        && desc
+            .annotations()
+            .as_ref()
+            .and_then(|a| a.get(DOCKER_REFERENCE_TYPE))
+            .is_some_and(|v| v == "attestation-manifest")
+        && desc.platform().as_ref().is_some_and(|p| {
+            p.os().to_string() == "unknown" && p.architecture().to_string() == "unknown"
+        })
+}
+
+/// The platform the config states, else the one its index entry states.
+fn image_platform(config: Option<&ImageConfiguration>, desc: &Descriptor) -> Option<String> {
+    config
+        .map(|c| {
+            platform_string(
+                &c.os().to_string(),
+                &c.architecture().to_string(),
+                c.variant().as_deref(),
+            )
+        })
+        .or_else(|| {
+            desc.platform().as_ref().map(|p| {
+                platform_string(
+                    &p.os().to_string(),
+                    &p.architecture().to_string(),
+                    p.variant().as_deref(),
+                )
+            })
+        })
 }

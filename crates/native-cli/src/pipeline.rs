@@ -200,10 +200,7 @@ fn run(
     reading: Reading,
     progress: &mut dyn FnMut(u64),
 ) -> std::io::Result<Ran> {
-    let options = Options {
-        hash_file: false,
-        ..options
-    };
+    let options = options.with_hash_file(false);
     let (hash_tx, hash_rx) = mpsc::sync_channel::<Arc<Vec<u8>>>(DEPTH);
     let (verify_tx, verify_rx) = mpsc::sync_channel::<Arc<Vec<u8>>>(DEPTH);
     let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();

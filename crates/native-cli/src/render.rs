@@ -138,7 +138,7 @@ fn image_table(out: &mut String, report: &Report) {
             let total: u64 = i.layers.iter().filter_map(|l| l.size).sum();
             [
                 names(&i.repo_tags),
-                platform(i.platform.as_deref()),
+                platform(i.platform.as_ref().map(ToString::to_string).as_deref()),
                 i.config_digest
                     .map(|d| short(&d.to_string()).to_owned())
                     .unwrap_or_default(),
@@ -260,7 +260,7 @@ pub fn inspect(name: &str, report: &Report, recorded: Option<&Recorded>, style: 
     for image in &report.images {
         out.push('\n');
         let _ = writeln!(out, "{}", style.paint("1", &names(&image.repo_tags)));
-        let _ = writeln!(out, "  platform  {}", platform(image.platform.as_deref()));
+        let _ = writeln!(out, "  platform  {}", platform(image.platform.as_ref().map(ToString::to_string).as_deref()));
         if let Some(c) = &image.created {
             let _ = writeln!(out, "  created   {}", Untrusted(c));
         }

@@ -40,7 +40,7 @@ pub(crate) enum Unpacked {
     /// Decompression stopped at a limit: the [`crate::Limits`] field, if
     /// it is one (the zstd window is not), and why.
     Limit {
-        limit: Option<&'static str>,
+        limit: Option<crate::limits::LimitName>,
         why: String,
     },
 }
@@ -65,7 +65,7 @@ struct UnpackSink {
     ratio_cap: u64,
     max_ratio: u64,
     max_size: u64,
-    limit_hit: Option<(&'static str, String)>,
+    limit_hit: Option<(crate::limits::LimitName, String)>,
 }
 
 impl Write for UnpackSink {
@@ -73,7 +73,7 @@ impl Write for UnpackSink {
         self.size += buf.len() as u64;
         if self.size > self.max_size {
             self.limit_hit = Some((
-                "max_layer_uncompressed_bytes",
+                crate::limits::LimitName::MaxLayerUncompressedBytes,
                 format!(
                     "the layer expands beyond {} bytes; decompression stopped",
                     self.max_size
@@ -81,7 +81,7 @@ impl Write for UnpackSink {
             ));
         } else if self.size > self.ratio_cap {
             self.limit_hit = Some((
-                "max_expansion_ratio",
+                crate::limits::LimitName::MaxExpansionRatio,
                 format!(
                     "the layer expands more than {}-fold (beyond {} bytes); decompression \
                      stopped, so its diff_id was not checked",

@@ -84,7 +84,7 @@ impl Namespace {
                 )
                 .entry(raw.chars().take(200).collect::<String>())
                 .at(at)
-                .limit("max_name_bytes"),
+                .limit(crate::limits::LimitName::MaxNameBytes),
             );
             return Admitted {
                 path: None,
@@ -113,7 +113,7 @@ impl Namespace {
                     )
                     .entry(raw.clone())
                     .at(at)
-                    .limit("max_names_total_bytes"),
+                    .limit(crate::limits::LimitName::MaxNamesTotalBytes),
                 );
             }
             return Admitted {

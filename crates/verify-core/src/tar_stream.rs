@@ -430,7 +430,7 @@ impl TarStream {
                 )
                 .at(at)
                 .expected_found(self.max_meta, size)
-                .limit("max_tar_metadata_bytes"),
+                .limit(crate::limits::LimitName::MaxTarMetadataBytes),
             );
         }
         self.pending.first_offset.get_or_insert(at);
@@ -459,7 +459,7 @@ impl TarStream {
                     format!("the archive has more than {} entries", self.max_entries),
                 )
                 .at(at)
-                .limit("max_entries"),
+                .limit(crate::limits::LimitName::MaxEntries),
             );
         }
 
@@ -559,7 +559,7 @@ impl TarStream {
                 ),
             )
             .at(at)
-            .limit("max_tar_metadata_bytes");
+            .limit(crate::limits::LimitName::MaxTarMetadataBytes);
             return self.fail(sink, finding);
         }
         self.state = if map.more {

@@ -146,7 +146,8 @@ impl<'a> Resolver<'a> {
                                 &p.os().to_string(),
                                 &p.architecture().to_string(),
                                 p.variant().as_deref()
-                            ))
+                            )
+                            .to_string())
                             .unwrap_or_else(|| "unknown".to_owned())
                     ),
                 )
@@ -205,7 +206,7 @@ impl<'a> Resolver<'a> {
                         ),
                     )
                     .entry(path)
-                    .limit("max_index_depth"),
+                    .limit(crate::limits::LimitName::MaxIndexDepth),
                 );
                 return;
             }
@@ -308,7 +309,7 @@ impl<'a> Resolver<'a> {
                 }
                 _ => layers.push(crate::report::LayerReport {
                     digest: Some(digest.sha256()),
-                    media_type: layer.media_type().to_string(),
+                    media_type: layer.media_type().clone(),
                     size: Some(layer.size()),
                     uncompressed_size: None,
                     diff_id: diff_id.cloned(),
@@ -356,7 +357,7 @@ impl<'a> Resolver<'a> {
             report: ImageReport {
                 repo_tags: names.full.iter().cloned().collect(),
                 manifest_digest: Some(manifest_digest),
-                manifest_media_type: Some(desc.media_type().to_string()),
+                manifest_media_type: Some(desc.media_type().clone()),
                 manifest_size: Some(desc.size()),
                 platform,
                 config_digest: Some(config_digest),

@@ -198,9 +198,11 @@ fn bundle() -> Vec<u8> {
 
 /// One full verification, fed `chunk` bytes at a time through `buf`.
 fn verify(bundle: &[u8], sha256: Sha256, hash_file: bool, buf: &mut [u8]) -> Verdict {
-    let mut v = Verifier::new(Options::new()
-        .with_expected_sha256(Some(sha256))
-        .with_hash_file(hash_file));
+    let mut v = Verifier::new(
+        Options::new()
+            .with_expected_sha256(Some(sha256))
+            .with_hash_file(hash_file),
+    );
     for piece in bundle.chunks(buf.len()) {
         let buf = &mut buf[..piece.len()];
         buf.copy_from_slice(piece);

@@ -42,7 +42,14 @@ pub fn run(path: &Path, expected: Option<&str>) -> Result<(String, u8), String> 
     }
     let report = verifier.finish();
     let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-    Ok((json, if report.verdict() == Verdict::Ok { 0 } else { 1 }))
+    Ok((
+        json,
+        if report.verdict() == Verdict::Ok {
+            0
+        } else {
+            1
+        },
+    ))
 }
 
 fn main() -> ExitCode {

@@ -92,7 +92,9 @@ pub enum PlanError {
     /// The report was not concluded by a [`Verifier`](crate::Verifier) in
     /// this process (it was read from JSON): its verdict is a claim, not a
     /// check.
-    #[error("the report did not come from a verifier here; only a bundle verified here may be imported")]
+    #[error(
+        "the report did not come from a verifier here; only a bundle verified here may be imported"
+    )]
     NotFromVerifier,
     /// An image lacks a digest, size or media type the plan needs.
     #[error("image {image} has no {what} in the report")]

@@ -65,9 +65,7 @@ impl FromStr for Platform {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut parts = s.splitn(3, '/');
         match (parts.next(), parts.next(), parts.next()) {
-            (Some(os), Some(architecture), variant) => {
-                Ok(Self::new(os, architecture, variant))
-            }
+            (Some(os), Some(architecture), variant) => Ok(Self::new(os, architecture, variant)),
             _ => Err(InvalidPlatform(s.to_owned())),
         }
     }
@@ -93,8 +91,14 @@ mod tests {
     #[test]
     fn writes_and_reads_the_one_string_form() {
         for (platform, text) in [
-            (Platform::new("linux", "amd64", None::<String>), "linux/amd64"),
-            (Platform::new("linux", "arm64", Some("v8")), "linux/arm64/v8"),
+            (
+                Platform::new("linux", "amd64", None::<String>),
+                "linux/amd64",
+            ),
+            (
+                Platform::new("linux", "arm64", Some("v8")),
+                "linux/arm64/v8",
+            ),
             (Platform::new("linux", "arm", Some("")), "linux/arm"),
         ] {
             assert_eq!(platform.to_string(), text);

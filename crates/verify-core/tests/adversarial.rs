@@ -409,7 +409,14 @@ fn j_thousands_of_unreferenced_entries_keep_every_finding() {
 fn k_real_docker_config_shapes_verify() {
     let r = verify(&case_k1());
     assert_ok(&r, "K1");
-    assert_eq!(r.images()[0].platform.as_ref().map(ToString::to_string).as_deref(), Some("linux/amd64"));
+    assert_eq!(
+        r.images()[0]
+            .platform
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("linux/amd64")
+    );
     assert_eq!(r.images()[0].repo_tags, ["example.com/app:1"]);
 
     let r = verify(&case_k2());
@@ -561,7 +568,12 @@ fn differential_shapes_from_issue_6() {
         assert_hidden_content_not_believed(&r, case);
     }
     let r = verify(&case_uppercase_digest());
-    assert_eq!(r.verdict(), Verdict::Fail, "uppercase: {:?}", kind_names(&r));
+    assert_eq!(
+        r.verdict(),
+        Verdict::Fail,
+        "uppercase: {:?}",
+        kind_names(&r)
+    );
     for (case, bytes, images) in [
         ("shared-layer", case_shared_layer(), 2),
         ("hardlink-layer", case_hardlink_layer(), 2),
@@ -648,8 +660,8 @@ fn selinux_label_with_its_nul_verifies() {
     assert_ok(&r, "pax-xattr-nul");
     let plain = verify(&good("docker-save-legacy.tar"));
     assert_eq!(
-        serde_json::to_value(&r.images()).expect("images serialize"),
-        serde_json::to_value(&plain.images()).expect("images serialize")
+        serde_json::to_value(r.images()).expect("images serialize"),
+        serde_json::to_value(plain.images()).expect("images serialize")
     );
     assert_eq!(kind_names(&r), kind_names(&plain));
 }

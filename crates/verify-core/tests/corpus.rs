@@ -52,7 +52,11 @@ fn expected_tsv_rows() {
         if !verdict_ok || !missing.is_empty() {
             failures.push(format!(
                 "{}: verdict {:?} (want {}), missing kinds {:?}, findings {:#?}",
-                row.file, report.verdict(), row.verdict, missing, report.findings()
+                row.file,
+                report.verdict(),
+                row.verdict,
+                missing,
+                report.findings()
             ));
         }
         if row.verdict == "ok" {
@@ -91,7 +95,14 @@ fn good_bundles_describe_their_images() {
         ["localhost/airlock/app:1.0", "localhost/airlock/app:latest"]
     );
     assert_eq!(r.images()[0].layers.len(), 3);
-    assert_eq!(r.images()[0].platform.as_ref().map(ToString::to_string).as_deref(), Some("linux/amd64"));
+    assert_eq!(
+        r.images()[0]
+            .platform
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("linux/amd64")
+    );
 
     let r = verify(&read("containerd-export.tar"), None, 1 << 16);
     assert_eq!(r.bundle().format, verify_core::BundleFormat::DockerAndOci);
@@ -111,8 +122,8 @@ fn good_bundles_describe_their_images() {
     let plain = verify(&read("docker-save-legacy.tar"), None, 1 << 16);
     assert_eq!(gz.bundle().compression, verify_core::Compression::Gzip);
     assert_eq!(
-        serde_json::to_value(&gz.images()).expect("json"),
-        serde_json::to_value(&plain.images()).expect("json"),
+        serde_json::to_value(gz.images()).expect("json"),
+        serde_json::to_value(plain.images()).expect("json"),
         "the gzip bundle holds exactly the same images"
     );
 

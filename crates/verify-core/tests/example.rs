@@ -33,7 +33,10 @@ fn recorded_hex(path: &Path) -> Option<String> {
 
 /// The report the library gives for the whole file in one piece.
 fn direct(path: &Path, hex: Option<&str>) -> Report {
-    let mut verifier = Verifier::new(Options::new().with_expected_sha256(hex.map(|h| verify_core::Sha256::from_hex(h).expect("hex"))));
+    let mut verifier = Verifier::new(
+        Options::new()
+            .with_expected_sha256(hex.map(|h| verify_core::Sha256::from_hex(h).expect("hex"))),
+    );
     let _whole = verifier.update(&std::fs::read(path).expect("corpus file"));
     verifier.finish()
 }

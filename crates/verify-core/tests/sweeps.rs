@@ -154,7 +154,7 @@ fn nth_framing_byte(framing: &[(u64, u64)], mut n: u64) -> u64 {
 /// What an importer would create from a report: every image's names, manifest
 /// and config digests and layers, as JSON so a difference prints readably.
 fn images(report: &Report) -> serde_json::Value {
-    serde_json::to_value(&report.images()).expect("images serialize")
+    serde_json::to_value(report.images()).expect("images serialize")
 }
 
 /// A small deterministic generator (64-bit LCG), so failures reproduce.

@@ -95,7 +95,7 @@ async fn verify(req: Request, env: &Env) -> Result<Response> {
     } else {
         verifier.finish()
     };
-    let status = match report.verdict {
+    let status = match report.verdict() {
         Verdict::Ok => 200,
         Verdict::Fail => 422,
     };
@@ -160,7 +160,7 @@ async fn bench_in_memory(mut req: Request) -> Result<Response> {
             // The yardstick reads everything, as it always has.
             let _ = verifier.update(chunk);
         }
-        verdicts.push(verifier.finish().verdict);
+        verdicts.push(verifier.finish().verdict());
     }
     json(
         200,

@@ -29,9 +29,11 @@ impl BundleVerifier {
             .transpose()
             .map_err(|e| JsError::new(&format!("recorded SHA-256: {e}")))?;
         Ok(Self {
-            inner: Some(Verifier::new(Options::new()
-                .with_expected_sha256(expected_sha256)
-                .with_hash_file(hash_file))),
+            inner: Some(Verifier::new(
+                Options::new()
+                    .with_expected_sha256(expected_sha256)
+                    .with_hash_file(hash_file),
+            )),
         })
     }
 

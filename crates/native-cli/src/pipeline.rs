@@ -200,10 +200,7 @@ fn run(
     reading: Reading,
     progress: &mut dyn FnMut(u64),
 ) -> std::io::Result<Ran> {
-    let options = Options {
-        hash_file: false,
-        ..options
-    };
+    let options = options.with_hash_file(false);
     let (hash_tx, hash_rx) = mpsc::sync_channel::<Arc<Vec<u8>>>(DEPTH);
     let (verify_tx, verify_rx) = mpsc::sync_channel::<Arc<Vec<u8>>>(DEPTH);
     let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();
@@ -377,13 +374,13 @@ mod tests {
     #[test]
     fn a_settled_bundle_is_not_read_to_the_end() {
         let (report, read) = verify_junk(LEN, Reading::UntilSettled);
-        assert_eq!(report.verdict, Verdict::Fail);
+        assert_eq!(report.verdict(), Verdict::Fail);
         assert!(report.has(FindingKind::NotABundle));
         // The reader runs a few buffers ahead of the verifier, no more.
         assert!(read <= 8 * CHUNK as u64, "read {read} bytes");
-        assert_eq!(report.bundle.size, read, "every byte read was verified");
+        assert_eq!(report.bundle().size, read, "every byte read was verified");
         // Not read whole, so not hashed whole: no claim about the file.
-        assert_eq!(report.bundle.sha256, None);
+        assert_eq!(report.bundle().sha256, None);
         assert!(!report.has(FindingKind::FileDigestMismatch));
     }
 
@@ -391,8 +388,8 @@ mod tests {
     fn a_full_report_reads_it_all() {
         let (report, read) = verify_junk(LEN, Reading::ToTheEnd);
         assert_eq!(read, LEN);
-        assert_eq!(report.bundle.size, LEN);
-        assert!(report.bundle.sha256.is_some());
+        assert_eq!(report.bundle().size, LEN);
+        assert!(report.bundle().sha256.is_some());
         assert!(report.has(FindingKind::NotABundle));
     }
 
@@ -400,6 +397,6 @@ mod tests {
     fn a_small_file_that_settles_is_still_read_whole_and_hashed() {
         let (report, read) = verify_junk(70_000, Reading::UntilSettled);
         assert_eq!(read, 70_000);
-        assert!(report.bundle.sha256.is_some());
+        assert!(report.bundle().sha256.is_some());
     }
 }

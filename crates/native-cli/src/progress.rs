@@ -83,7 +83,7 @@ impl FileTarget for Watched<'_> {
             bar.set_length(0);
             bar.set_message(format!(
                 "verified; importing {} image(s)",
-                plan.images.len()
+                plan.images().len()
             ));
         }
         self.inner.commit(plan)

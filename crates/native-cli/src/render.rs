@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use verify_core::contents::ImageConfig;
-use verify_core::{BundleFormat, Compression, Report, Severity, Verdict};
+use verify_core::{BundleFormat, Compression, Platform, Report, Severity, Verdict};
 
 use crate::import::ImportSummary;
 use crate::sidecar::Recorded;
@@ -56,6 +56,7 @@ fn format_name(f: BundleFormat) -> &'static str {
         BundleFormat::OciLayout => "OCI layout (index.json)",
         BundleFormat::DockerAndOci => "docker save >= 25 / ctr export (manifest.json + index.json)",
         BundleFormat::Unknown => "unknown",
+        _ => "another layout",
     }
 }
 
@@ -67,7 +68,7 @@ fn bundle_lines(
     recorded: Option<&Recorded>,
     style: Style,
 ) {
-    let b = &report.bundle;
+    let b = &report.bundle();
     // The CLI hashes every file it reads to the end; no hash means reading
     // stopped once the verdict was settled, and `size` counts what was read.
     let read = if b.sha256.is_none() { "read: " } else { "" };
@@ -118,6 +119,7 @@ fn bundle_lines(
         Compression::None => "",
         Compression::Gzip => ", gzip-compressed",
         Compression::Zstd => ", zstd-compressed",
+        _ => ", compressed",
     };
     let _ = writeln!(
         out,
@@ -129,17 +131,17 @@ fn bundle_lines(
 
 /// One line per image.
 fn image_table(out: &mut String, report: &Report) {
-    if report.images.is_empty() {
+    if report.images().is_empty() {
         return;
     }
     let rows: Vec<[String; 5]> = report
-        .images
+        .images()
         .iter()
         .map(|i| {
             let total: u64 = i.layers.iter().filter_map(|l| l.size).sum();
             [
                 names(&i.repo_tags),
-                platform(i.platform.as_deref()),
+                platform(i.platform.as_ref()),
                 i.config_digest
                     .map(|d| short(&d.to_string()).to_owned())
                     .unwrap_or_default(),
@@ -160,7 +162,7 @@ fn names(names: &[String]) -> String {
     shown.join(", ")
 }
 
-fn platform(platform: Option<&str>) -> String {
+fn platform(platform: Option<&Platform>) -> String {
     platform.map_or_else(|| "?".to_owned(), |p| Untrusted(p).to_string())
 }
 
@@ -190,10 +192,11 @@ fn table<const N: usize>(out: &mut String, head: [&str; N], rows: &[[String; N]]
 }
 
 fn findings(out: &mut String, report: &Report, style: Style) {
-    for f in &report.findings {
+    for f in report.findings() {
         let sev = match f.severity {
             Severity::Error => style.paint("31", "error  "),
             Severity::Warning => style.paint("33", "warning"),
+            _ => style.paint("2", "note   "),
         };
         let mut place = String::new();
         if let Some(layer) = f.layer {
@@ -219,7 +222,7 @@ fn findings(out: &mut String, report: &Report, style: Style) {
 /// Findings, then the verdict.
 fn conclusion(out: &mut String, report: &Report, style: Style) {
     findings(out, report, style);
-    if !report.findings.is_empty() {
+    if !report.findings().is_empty() {
         out.push('\n');
     }
     verdict_line(out, report, style);
@@ -227,13 +230,13 @@ fn conclusion(out: &mut String, report: &Report, style: Style) {
 
 fn verdict_line(out: &mut String, report: &Report, style: Style) {
     let errors = report
-        .findings
+        .findings()
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    let warnings = report.findings.len() - errors;
-    let images = report.images.len();
-    let line = match report.verdict {
+    let warnings = report.findings().len() - errors;
+    let images = report.images().len();
+    let line = match report.verdict() {
         Verdict::Ok => style.paint(
             "32;1",
             &format!("VERIFIED: {images} image(s), {warnings} warning(s)"),
@@ -252,7 +255,7 @@ pub fn verify(name: &str, report: &Report, recorded: Option<&Recorded>, style: S
     bundle_lines(&mut out, name, report, recorded, style);
     out.push('\n');
     image_table(&mut out, report);
-    if !report.images.is_empty() {
+    if !report.images().is_empty() {
         out.push('\n');
     }
     conclusion(&mut out, report, style);
@@ -263,10 +266,10 @@ pub fn verify(name: &str, report: &Report, recorded: Option<&Recorded>, style: S
 pub fn inspect(name: &str, report: &Report, recorded: Option<&Recorded>, style: Style) -> String {
     let mut out = String::new();
     bundle_lines(&mut out, name, report, recorded, style);
-    for image in &report.images {
+    for image in report.images() {
         out.push('\n');
         let _ = writeln!(out, "{}", style.paint("1", &names(&image.repo_tags)));
-        let _ = writeln!(out, "  platform  {}", platform(image.platform.as_deref()));
+        let _ = writeln!(out, "  platform  {}", platform(image.platform.as_ref()));
         if let Some(c) = &image.created {
             let _ = writeln!(out, "  created   {}", Untrusted(c));
         }
@@ -289,7 +292,11 @@ pub fn inspect(name: &str, report: &Report, recorded: Option<&Recorded>, style: 
                     l.digest
                         .map(|d| short(&d.to_hex()).to_owned())
                         .unwrap_or_default(),
-                    Untrusted(l.media_type.rsplit('.').next().unwrap_or(&l.media_type)).to_string(),
+                    {
+                        let media_type = l.media_type.to_string();
+                        let short = media_type.rsplit('.').next().unwrap_or(&media_type);
+                        Untrusted(short).to_string()
+                    },
                     l.size.map(size).unwrap_or_default(),
                     l.uncompressed_size.map(size).unwrap_or_else(|| "?".into()),
                 ]

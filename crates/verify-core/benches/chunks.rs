@@ -198,11 +198,11 @@ fn bundle() -> Vec<u8> {
 
 /// One full verification, fed `chunk` bytes at a time through `buf`.
 fn verify(bundle: &[u8], sha256: Sha256, hash_file: bool, buf: &mut [u8]) -> Verdict {
-    let mut v = Verifier::new(Options {
-        expected_sha256: Some(sha256),
-        hash_file,
-        ..Options::default()
-    });
+    let mut v = Verifier::new(
+        Options::new()
+            .with_expected_sha256(Some(sha256))
+            .with_hash_file(hash_file),
+    );
     for piece in bundle.chunks(buf.len()) {
         let buf = &mut buf[..piece.len()];
         buf.copy_from_slice(piece);
@@ -216,11 +216,11 @@ fn verify(bundle: &[u8], sha256: Sha256, hash_file: bool, buf: &mut [u8]) -> Ver
         v.finish_with_file_sha256(sha256)
     };
     assert!(
-        report.findings.is_empty(),
+        report.findings().is_empty(),
         "the bench bundle must verify cleanly: {:#?}",
-        report.findings
+        report.findings()
     );
-    report.verdict
+    report.verdict()
 }
 
 fn chunks(c: &mut Criterion) {

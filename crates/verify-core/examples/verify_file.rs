@@ -24,10 +24,7 @@ pub fn run(path: &Path, expected: Option<&str>) -> Result<(String, u8), String> 
         .transpose()
         .map_err(|e| format!("recorded SHA-256: {e}"))?;
     let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let options = Options {
-        expected_sha256,
-        ..Options::default()
-    };
+    let options = Options::new().with_expected_sha256(expected_sha256);
     let mut verifier = Verifier::new(options);
     let mut chunk = vec![0; 1 << 20];
     loop {
@@ -45,7 +42,14 @@ pub fn run(path: &Path, expected: Option<&str>) -> Result<(String, u8), String> 
     }
     let report = verifier.finish();
     let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-    Ok((json, if report.verdict == Verdict::Ok { 0 } else { 1 }))
+    Ok((
+        json,
+        if report.verdict() == Verdict::Ok {
+            0
+        } else {
+            1
+        },
+    ))
 }
 
 fn main() -> ExitCode {

@@ -39,7 +39,7 @@ pub(crate) enum Unpacked {
     /// Decompression stopped at a limit: the [`crate::Limits`] field, if
     /// it is one (the zstd window is not), and why.
     Limit {
-        limit: Option<&'static str>,
+        limit: Option<crate::limits::LimitName>,
         why: String,
     },
 }
@@ -64,7 +64,9 @@ pub(crate) struct Content {
     pub json: Json,
     /// The (decompressed) bytes read as a layer tar; `None` when they did
     /// not start like a tar, or cannot be a layer.
-    pub layer: Option<LayerRead>,
+    /// Boxed: most files are not layers, and every file's record is kept
+    /// until the end (a bundle may have 100 000 of them).
+    pub layer: Option<Box<LayerRead>>,
 }
 
 /// Hashes and counts decompressed bytes, refusing bombs.
@@ -86,7 +88,7 @@ impl Output for UnpackSink {
         self.size += bytes.len() as u64;
         if self.size > self.max_size {
             return Err(Stop::Limit {
-                limit: Some("max_layer_uncompressed_bytes"),
+                limit: Some(crate::limits::LimitName::MaxLayerUncompressedBytes),
                 why: format!(
                     "the layer expands beyond {} bytes; decompression stopped",
                     self.max_size
@@ -95,7 +97,7 @@ impl Output for UnpackSink {
         }
         if self.size > self.ratio_cap {
             return Err(Stop::Limit {
-                limit: Some("max_expansion_ratio"),
+                limit: Some(crate::limits::LimitName::MaxExpansionRatio),
                 why: format!(
                     "the layer expands more than {}-fold (beyond {} bytes); decompression \
                      stopped, so its diff_id was not checked",
@@ -252,7 +254,11 @@ impl EntryDigest {
             self.consume(&head[..len]);
         }
         let sha256 = Sha256::from_bytes(std::mem::take(&mut self.hasher).finalize().into());
-        let mut layer = self.layer.take().and_then(LayerReader::finish);
+        let mut layer = self
+            .layer
+            .take()
+            .and_then(LayerReader::finish)
+            .map(Box::new);
         let unpacked = match self.decoder.take() {
             None => Unpacked::Done {
                 sha256,
@@ -268,7 +274,8 @@ impl EntryDigest {
                 let reader = decoder.get_mut().layer.take();
                 layer = reader
                     .and_then(LayerReader::finish)
-                    .filter(|_| stopped.is_ok());
+                    .filter(|_| stopped.is_ok())
+                    .map(Box::new);
                 match stopped {
                     Err(stop) => stop.into(),
                     Ok(()) => {

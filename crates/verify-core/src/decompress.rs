@@ -21,7 +21,7 @@ pub(crate) enum Stop {
     /// A bound was reached: the [`crate::Limits`] field, if it is one (the
     /// zstd window cap is the decoder's own), and why.
     Limit {
-        limit: Option<&'static str>,
+        limit: Option<crate::limits::LimitName>,
         why: String,
     },
 }
@@ -376,7 +376,7 @@ mod tests {
             self.taken += bytes.len();
             if self.taken > self.room {
                 return Err(Stop::Limit {
-                    limit: Some("max_expansion_ratio"),
+                    limit: Some(crate::limits::LimitName::MaxExpansionRatio),
                     why: format!("more than {} bytes", self.room),
                 });
             }
@@ -395,7 +395,7 @@ mod tests {
             ruzstd::encoding::CompressionLevel::Fastest,
         );
         let refused = Stop::Limit {
-            limit: Some("max_expansion_ratio"),
+            limit: Some(crate::limits::LimitName::MaxExpansionRatio),
             why: "more than 1000 bytes".to_owned(),
         };
         for (compression, data) in [(Compression::Gzip, &gz), (Compression::Zstd, &zst)] {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest as _, Sha256 as Sha256Hasher};
 
 /// A SHA-256 value. The only algorithm Airlock verifies; other algorithms are
@@ -100,6 +100,13 @@ impl Serialize for Sha256 {
     }
 }
 
+impl<'de> Deserialize<'de> for Sha256 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let hex = String::deserialize(d)?;
+        Self::from_hex(&hex).map_err(serde::de::Error::custom)
+    }
+}
+
 /// An OCI content digest (`sha256:<64 lower-case hex>`).
 ///
 /// Only `sha256` is representable: a manifest that names another algorithm
@@ -163,8 +170,16 @@ impl Serialize for Digest {
     }
 }
 
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Why a string is not a digest Airlock can check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DigestError {
     /// No `:` separates an algorithm from the value.
     #[error("digest has no `algorithm:` prefix")]
@@ -229,5 +244,18 @@ mod tests {
             Sha256::of(b"").to_hex(),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+
+    #[test]
+    fn json_reads_back_what_it_wrote_and_nothing_looser() {
+        let d = Digest::from(Sha256::of(b"x"));
+        let json = serde_json::to_string(&d).expect("serializes");
+        assert_eq!(serde_json::from_str::<Digest>(&json).ok(), Some(d));
+        let hex = serde_json::to_string(&d.sha256()).expect("serializes");
+        assert_eq!(hex, format!("\"{}\"", d.sha256().to_hex()));
+        assert_eq!(serde_json::from_str::<Sha256>(&hex).ok(), Some(d.sha256()));
+        let upper = format!("\"sha256:{}\"", d.sha256().to_hex().to_uppercase());
+        assert!(serde_json::from_str::<Digest>(&upper).is_err());
+        assert!(serde_json::from_str::<Sha256>("\"abc\"").is_err());
     }
 }

@@ -24,6 +24,7 @@ pub mod limits;
 mod packages;
 mod paths;
 pub mod plan;
+pub mod platform;
 pub mod reference;
 pub mod report;
 pub mod sbom;
@@ -32,8 +33,9 @@ mod tar_stream;
 mod verifier;
 
 pub use digest::{Digest, DigestError, Sha256};
-pub use limits::{Limits, UnknownLimit};
+pub use limits::{LimitName, Limits, UnknownLimit};
 pub use plan::{BlobRef, ImportPlan, PlanError, PlannedImage, PlannedManifest};
+pub use platform::{InvalidPlatform, Platform};
 pub use report::{
     BundleFormat, BundleReport, Compression, Finding, FindingKind, ImageReport, LayerReport,
     Report, Severity, Verdict,

@@ -6,7 +6,12 @@
 //! verifier stays within a few tens of MiB on any input.
 
 /// The limits one verification runs under.
+///
+/// Every value is valid, so the fields are public; the struct is
+/// `#[non_exhaustive]` so that a new limit is not a breaking change: start
+/// from [`Limits::default`] and set the fields you want.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest JSON document read: `manifest.json`, `index.json`, manifests,
     /// configs. containerd uses 20 MiB for its import; skopeo 4 MiB for configs.
@@ -54,7 +59,15 @@ pub struct Limits {
 /// A name that is not one of [`Limits::NAMES`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no limit is called `{0}`")]
-pub struct UnknownLimit(pub String);
+#[non_exhaustive]
+pub struct UnknownLimit(String);
+
+impl UnknownLimit {
+    /// The name as it was given.
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
 
 /// The integer types limits are kept in, read and set as `u64` by name.
 trait LimitValue: Copy {
@@ -90,53 +103,120 @@ impl LimitValue for usize {
     }
 }
 
-/// `NAMES`, `get` and `set` from one list of the fields, so that the three
-/// cannot drift apart.
+/// [`LimitName`], `NAMES`, `get` and `set` from one list of the fields, so
+/// that they cannot drift apart. Each field is paired with its variant's name
+/// because `macro_rules` cannot change an identifier's case.
 macro_rules! by_name {
-    ($($field:ident),+ $(,)?) => {
+    ($($field:ident => $variant:ident),+ $(,)?) => {
+        /// A field of [`Limits`], by name: what a `limit-exceeded` finding
+        /// names ([`Finding::limit`](crate::Finding::limit)). Serialized as
+        /// the field's name (`"max_entries"`), as the CLI's
+        /// `--limit NAME=VALUE` spells it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum LimitName {
+            $(
+                #[doc = concat!("[`Limits::", stringify!($field), "`]")]
+                $variant,
+            )+
+        }
+
+        impl LimitName {
+            /// Every limit, in the order of [`Limits`]' fields.
+            pub const ALL: [LimitName; [$(stringify!($field)),+].len()] =
+                [$(Self::$variant),+];
+
+            /// The field's name.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => stringify!($field),)+
+                }
+            }
+        }
+
+        impl std::str::FromStr for LimitName {
+            type Err = UnknownLimit;
+            fn from_str(name: &str) -> Result<Self, UnknownLimit> {
+                match name {
+                    $(stringify!($field) => Ok(Self::$variant),)+
+                    _ => Err(UnknownLimit(name.to_owned())),
+                }
+            }
+        }
+
         impl Limits {
             /// Every limit's name: the field's name, as `limit-exceeded`
             /// findings and the CLI's `--limit NAME=VALUE` spell it.
             pub const NAMES: [&'static str; [$(stringify!($field)),+].len()] =
                 [$(stringify!($field)),+];
 
-            /// The field called `name`, widened to `u64`.
-            pub fn get(&self, name: &str) -> Result<u64, UnknownLimit> {
+            /// The limit `name`, widened to `u64`.
+            pub fn value(&self, name: LimitName) -> u64 {
                 match name {
-                    $(stringify!($field) => Ok(LimitValue::widen(self.$field)),)+
-                    _ => Err(UnknownLimit(name.to_owned())),
+                    $(LimitName::$variant => LimitValue::widen(self.$field),)+
                 }
             }
 
-            /// Sets the field called `name`; values too large for a narrower
-            /// field saturate at its maximum.
-            pub fn set(&mut self, name: &str, value: u64) -> Result<(), UnknownLimit> {
+            /// Sets the limit `name`; values too large for a narrower field
+            /// saturate at its maximum.
+            pub fn set_value(&mut self, name: LimitName, value: u64) {
                 match name {
-                    $(stringify!($field) => self.$field = LimitValue::narrow(value),)+
-                    _ => return Err(UnknownLimit(name.to_owned())),
+                    $(LimitName::$variant => self.$field = LimitValue::narrow(value),)+
                 }
-                Ok(())
             }
         }
     };
 }
 
 by_name!(
-    max_json_bytes,
-    max_json_total_bytes,
-    max_entries,
-    max_tar_metadata_bytes,
-    max_expansion_ratio,
-    ratio_floor_bytes,
-    max_layer_uncompressed_bytes,
-    max_index_depth,
-    max_descriptors,
-    max_name_bytes,
-    max_names_total_bytes,
-    max_layer_entries,
-    max_layer_names_total_bytes,
-    max_captured_bytes,
+    max_json_bytes => MaxJsonBytes,
+    max_json_total_bytes => MaxJsonTotalBytes,
+    max_entries => MaxEntries,
+    max_tar_metadata_bytes => MaxTarMetadataBytes,
+    max_expansion_ratio => MaxExpansionRatio,
+    ratio_floor_bytes => RatioFloorBytes,
+    max_layer_uncompressed_bytes => MaxLayerUncompressedBytes,
+    max_index_depth => MaxIndexDepth,
+    max_descriptors => MaxDescriptors,
+    max_name_bytes => MaxNameBytes,
+    max_names_total_bytes => MaxNamesTotalBytes,
+    max_layer_entries => MaxLayerEntries,
+    max_layer_names_total_bytes => MaxLayerNamesTotalBytes,
+    max_captured_bytes => MaxCapturedBytes,
 );
+
+impl Limits {
+    /// The field called `name`, widened to `u64`.
+    pub fn get(&self, name: &str) -> Result<u64, UnknownLimit> {
+        Ok(self.value(name.parse()?))
+    }
+
+    /// Sets the field called `name`; values too large for a narrower field
+    /// saturate at its maximum.
+    pub fn set(&mut self, name: &str, value: u64) -> Result<(), UnknownLimit> {
+        self.set_value(name.parse()?, value);
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for LimitName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for LimitName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LimitName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 impl Default for Limits {
     fn default() -> Self {
@@ -172,6 +252,25 @@ mod tests {
         for (i, name) in Limits::NAMES.iter().enumerate() {
             assert_eq!(limits.get(name), Ok(1000 + i as u64), "{name}");
         }
-        assert!(limits.set("max_everything", 1).is_err());
+        assert_eq!(
+            limits.set("max_everything", 1),
+            Err(UnknownLimit("max_everything".into()))
+        );
+    }
+
+    /// The typed names and the string names are one list, and each
+    /// serializes as the string the JSON has always carried.
+    #[test]
+    fn limit_names_are_the_field_names() {
+        assert_eq!(LimitName::ALL.len(), Limits::NAMES.len());
+        for (limit, name) in LimitName::ALL.iter().zip(Limits::NAMES) {
+            assert_eq!(limit.as_str(), name);
+            assert_eq!(name.parse::<LimitName>(), Ok(*limit));
+            let json = serde_json::to_string(limit).expect("a name serializes");
+            assert_eq!(json, format!("\"{name}\""));
+            let back: LimitName = serde_json::from_str(&json).expect("and reads back");
+            assert_eq!(back, *limit);
+        }
+        assert!(serde_json::from_str::<LimitName>("\"max_everything\"").is_err());
     }
 }

@@ -133,7 +133,7 @@ impl Namespace {
                 )
                 .entry(review.raw.chars().take(200).collect::<String>())
                 .at(review.at)
-                .limit("max_name_bytes"),
+                .limit(crate::limits::LimitName::MaxNameBytes),
             );
             return None;
         }
@@ -165,7 +165,7 @@ impl Namespace {
                 )
                 .entry(review.raw.clone())
                 .at(review.at)
-                .limit("max_names_total_bytes"),
+                .limit(crate::limits::LimitName::MaxNamesTotalBytes),
             );
         }
         false

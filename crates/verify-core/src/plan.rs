@@ -11,23 +11,29 @@ use oci_spec::image::{DescriptorBuilder, ImageManifestBuilder, MediaType};
 use thiserror::Error;
 
 use crate::digest::{Digest, Sha256};
+use crate::platform::Platform;
 use crate::report::{ImageReport, Report, Verdict};
 
 /// The objects to import for a bundle that verified.
+///
+/// Only [`ImportPlan::from_report`] makes one, from a report a
+/// [`Verifier`](crate::Verifier) concluded ok; importers take a plan, so
+/// what they write has been verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImportPlan {
-    /// One per image of the report, in the report's order.
-    pub images: Vec<PlannedImage>,
+    images: Vec<PlannedImage>,
 }
 
 /// One image: what to tag, and the manifest the tags point at.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PlannedImage {
     /// Normalized references (`docker.io/library/alpine:3.19`); may be empty
     /// for an OCI archive whose index names nothing.
     pub names: Vec<String>,
-    /// `os/architecture[/variant]`, when the config says.
-    pub platform: Option<String>,
+    /// The platform, when the config says.
+    pub platform: Option<Platform>,
     /// The manifest the names point at.
     pub manifest: PlannedManifest,
     /// The image config (`application/vnd.oci.image.config.v1+json`).
@@ -46,6 +52,7 @@ impl PlannedImage {
 
 /// A manifest: either a blob of the bundle, or one the plan wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PlannedManifest {
     /// The manifest's digest, size and media type, for a descriptor or a tag.
     pub blob: BlobRef,
@@ -56,6 +63,7 @@ pub struct PlannedManifest {
 
 /// A content-addressed object and how it is described.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BlobRef {
     /// SHA-256 of the bytes as stored.
     pub digest: Sha256,
@@ -64,7 +72,7 @@ pub struct BlobRef {
     /// The media type its descriptor carries: the manifest's own, the OCI
     /// config type, or a layer's
     /// [`LayerReport::media_type`](crate::LayerReport::media_type).
-    pub media_type: String,
+    pub media_type: MediaType,
 }
 
 impl BlobRef {
@@ -76,10 +84,18 @@ impl BlobRef {
 
 /// Why a report cannot be imported.
 #[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PlanError {
     /// The report's verdict is not ok.
     #[error("the bundle did not verify; nothing may be imported from it")]
     NotVerified,
+    /// The report was not concluded by a [`Verifier`](crate::Verifier) in
+    /// this process (it was read from JSON): its verdict is a claim, not a
+    /// check.
+    #[error(
+        "the report did not come from a verifier here; only a bundle verified here may be imported"
+    )]
+    NotFromVerifier,
     /// An image lacks a digest, size or media type the plan needs.
     #[error("image {image} has no {what} in the report")]
     Incomplete {
@@ -100,13 +116,18 @@ pub enum PlanError {
 }
 
 impl ImportPlan {
-    /// The plan for a report whose verdict is ok.
+    /// The plan for a report whose verdict is ok, concluded by a
+    /// [`Verifier`](crate::Verifier); a report read from JSON is refused
+    /// whatever its verdict says.
     pub fn from_report(report: &Report) -> Result<Self, PlanError> {
-        if report.verdict != Verdict::Ok {
+        if !report.is_from_verifier() {
+            return Err(PlanError::NotFromVerifier);
+        }
+        if report.verdict() != Verdict::Ok {
             return Err(PlanError::NotVerified);
         }
         let images = report
-            .images
+            .images()
             .iter()
             .enumerate()
             .map(|(i, image)| plan_image(i, image))
@@ -123,6 +144,11 @@ impl ImportPlan {
         }
         Ok(Self { images })
     }
+
+    /// One per image of the report, in the report's order.
+    pub fn images(&self) -> &[PlannedImage] {
+        &self.images
+    }
 }
 
 fn plan_image(index: usize, image: &ImageReport) -> Result<PlannedImage, PlanError> {
@@ -133,7 +159,7 @@ fn plan_image(index: usize, image: &ImageReport) -> Result<PlannedImage, PlanErr
             .ok_or(missing("config digest"))?
             .sha256(),
         size: image.config_size.ok_or(missing("config size"))?,
-        media_type: MediaType::ImageConfig.to_string(),
+        media_type: MediaType::ImageConfig,
     };
     let layers = image
         .layers
@@ -173,7 +199,7 @@ fn plan_image(index: usize, image: &ImageReport) -> Result<PlannedImage, PlanErr
 fn synthesize(config: &BlobRef, layers: &[BlobRef]) -> Option<PlannedManifest> {
     let descriptor = |b: &BlobRef| {
         DescriptorBuilder::default()
-            .media_type(MediaType::from(b.media_type.as_str()))
+            .media_type(b.media_type.clone())
             .digest(oci_spec::image::Digest::try_from(b.digest_string()).ok()?)
             .size(b.size)
             .build()
@@ -191,7 +217,7 @@ fn synthesize(config: &BlobRef, layers: &[BlobRef]) -> Option<PlannedManifest> {
         blob: BlobRef {
             digest: Sha256::of(&bytes),
             size: bytes.len() as u64,
-            media_type: MediaType::ImageManifest.to_string(),
+            media_type: MediaType::ImageManifest,
         },
         synthesized: Some(bytes),
     })
@@ -200,7 +226,7 @@ fn synthesize(config: &BlobRef, layers: &[BlobRef]) -> Option<PlannedManifest> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::LayerReport;
+    use crate::report::{Finding, FindingKind, LayerReport};
 
     fn docker_only_image() -> ImageReport {
         ImageReport {
@@ -213,14 +239,14 @@ mod tests {
             manifest_digest: None,
             manifest_media_type: None,
             manifest_size: None,
-            platform: Some("linux/amd64".into()),
+            platform: Some(Platform::new("linux", "amd64", None::<String>)),
             config_digest: Some(Digest::from(Sha256::of(b"config"))),
             config_size: Some(6),
             created: None,
             layers: vec![LayerReport {
                 changes: None,
                 digest: Some(Sha256::of(b"layer")),
-                media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+                media_type: MediaType::ImageLayer,
                 size: Some(5),
                 uncompressed_size: Some(5),
                 diff_id: None,
@@ -229,9 +255,12 @@ mod tests {
     }
 
     fn report(images: Vec<ImageReport>, verdict: Verdict) -> Report {
-        Report {
-            verdict,
-            bundle: crate::report::BundleReport {
+        let findings = match verdict {
+            Verdict::Ok => Vec::new(),
+            Verdict::Fail => vec![Finding::new(FindingKind::Truncated, "cut")],
+        };
+        Report::from_verifier(
+            crate::report::BundleReport {
                 size: 0,
                 sha256: None,
                 expected_sha256: None,
@@ -241,8 +270,8 @@ mod tests {
                 entries: 0,
             },
             images,
-            findings: Vec::new(),
-        }
+            findings,
+        )
     }
 
     #[test]

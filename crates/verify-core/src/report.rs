@@ -2,15 +2,27 @@
 //!
 //! The JSON shape (`serde`) is the contract between the CLI's `--json`, the
 //! page's `window.airlockReport` and the edge verifier, so field names here
-//! are stable: add fields, never rename them.
+//! are stable: add fields, never rename them. The same types read that JSON
+//! back (`Deserialize`), so a client of the edge can use them too; a report
+//! read back is for showing, though: only a [`Verifier`](crate::Verifier)'s
+//! own report can become an [`ImportPlan`](crate::ImportPlan).
+//!
+//! The structs are `#[non_exhaustive]`, so fields can be added without
+//! breaking callers. [`Report`] keeps its fields private: its verdict
+//! follows from its findings, and an ok report must only come from a
+//! verifier. The parts it hands out by reference keep public fields; a copy
+//! changed outside cannot be put back into a report.
 
-use serde::Serialize;
+use oci_spec::image::MediaType;
+use serde::{Deserialize, Serialize};
 
 use crate::contents::{FileEntry, ImageConfig, LayerChanges, OsInfo, Package, PackageNote};
 use crate::digest::{Digest, Sha256};
+use crate::limits::LimitName;
+use crate::platform::Platform;
 
 /// The overall outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// No finding of severity error.
@@ -19,21 +31,80 @@ pub enum Verdict {
     Fail,
 }
 
+/// Where a [`Report`] came from. Not serialized: a report read from JSON
+/// is always [`Origin::Elsewhere`], whatever its verdict says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Origin {
+    /// Deserialized, or otherwise not concluded by this process's verifier.
+    #[default]
+    Elsewhere,
+    /// Concluded by [`Verifier`](crate::Verifier) from the bytes it was fed.
+    Verifier,
+}
+
 /// The full result of one verification.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Report {
-    /// Ok exactly when no finding has severity error.
-    pub verdict: Verdict,
-    /// Size, hashes, layout and compression of the file as a whole.
-    pub bundle: BundleReport,
-    /// The images an importer would create; empty when the input is not a
-    /// bundle.
-    pub images: Vec<ImageReport>,
-    /// Errors and warnings, each once; a file digest mismatch comes first.
-    pub findings: Vec<Finding>,
+    verdict: Verdict,
+    bundle: BundleReport,
+    images: Vec<ImageReport>,
+    findings: Vec<Finding>,
+    #[serde(skip)]
+    origin: Origin,
 }
 
 impl Report {
+    /// The verifier's report: the verdict is ok exactly when no finding has
+    /// severity error.
+    pub(crate) fn from_verifier(
+        bundle: BundleReport,
+        images: Vec<ImageReport>,
+        findings: Vec<Finding>,
+    ) -> Self {
+        let verdict = if findings.iter().any(|f| f.severity == Severity::Error) {
+            Verdict::Fail
+        } else {
+            Verdict::Ok
+        };
+        Self {
+            verdict,
+            bundle,
+            images,
+            findings,
+            origin: Origin::Verifier,
+        }
+    }
+
+    /// Ok exactly when no finding has severity error (for a report read
+    /// from JSON: as the JSON says).
+    pub fn verdict(&self) -> Verdict {
+        self.verdict
+    }
+
+    /// Size, hashes, layout and compression of the file as a whole.
+    pub fn bundle(&self) -> &BundleReport {
+        &self.bundle
+    }
+
+    /// The images an importer would create; empty when the input is not a
+    /// bundle.
+    pub fn images(&self) -> &[ImageReport] {
+        &self.images
+    }
+
+    /// Errors and warnings, each once; a file digest mismatch comes first.
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// Whether a [`Verifier`](crate::Verifier) in this process concluded
+    /// this report; `false` for one read from JSON. Only such a report can
+    /// become an [`ImportPlan`](crate::ImportPlan).
+    pub fn is_from_verifier(&self) -> bool {
+        self.origin == Origin::Verifier
+    }
+
     /// Whether any finding has the given kind.
     pub fn has(&self, kind: FindingKind) -> bool {
         self.findings.iter().any(|f| f.kind == kind)
@@ -48,7 +119,8 @@ impl Report {
 }
 
 /// Facts about the bundle file as a whole.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BundleReport {
     /// Bytes fed to the verifier (the file size when fed a whole file).
     pub size: u64,
@@ -67,7 +139,8 @@ pub struct BundleReport {
 }
 
 /// Archive layouts Airlock understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 #[serde(rename_all = "kebab-case")]
 pub enum BundleFormat {
     /// `manifest.json` only: `docker save` before 25, skopeo/podman docker-archive.
@@ -81,7 +154,8 @@ pub enum BundleFormat {
 }
 
 /// Compression of a byte stream, detected from its magic bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
     /// Not compressed (a plain tar stream).
@@ -94,19 +168,21 @@ pub enum Compression {
 }
 
 /// One image a load would create.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImageReport {
     /// Names as the importer would tag them, normalized (`docker.io/library/x:tag`).
     pub repo_tags: Vec<String>,
     /// The OCI manifest's digest, absent for docker-archive-only bundles.
     pub manifest_digest: Option<Digest>,
-    /// The manifest's media type and size, as its descriptor states them.
-    pub manifest_media_type: Option<String>,
+    /// The manifest's media type, as its descriptor states it.
+    pub manifest_media_type: Option<MediaType>,
     /// The manifest's size in bytes, from its descriptor; absent with the
     /// digest.
     pub manifest_size: Option<u64>,
-    /// `os/architecture[/variant]`, from the config.
-    pub platform: Option<String>,
+    /// From the config (or, without one, the index entry); written
+    /// `os/architecture[/variant]`.
+    pub platform: Option<Platform>,
     /// The image config digest (the image ID docker shows).
     pub config_digest: Option<Digest>,
     /// The config's size in bytes.
@@ -133,7 +209,7 @@ pub struct ImageReport {
     pub packages: Option<Vec<Package>>,
     /// Package files present but not read (an rpm database) or not
     /// readable, each naming the file and layer.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub package_notes: Vec<PackageNote>,
 }
 
@@ -152,12 +228,13 @@ impl ImageReport {
 }
 
 /// One layer of an image.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LayerReport {
     /// Digest of the layer blob as stored in the bundle.
     pub digest: Option<Sha256>,
     /// Media type from the manifest, or the one implied by the content.
-    pub media_type: String,
+    pub media_type: MediaType,
     /// Size as stored (compressed).
     pub size: Option<u64>,
     /// Size after decompression.
@@ -171,7 +248,8 @@ pub struct LayerReport {
 }
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Fails the bundle: it must not be imported.
@@ -188,7 +266,8 @@ macro_rules! finding_kinds {
     ($($(#[$doc:meta])* $variant:ident = $name:literal,)*) => {
         /// Stable, machine-readable finding kinds. Their kebab-case names are part of
         /// the report contract; tests and sites key on them.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[non_exhaustive]
         pub enum FindingKind {
             $($(#[$doc])* #[serde(rename = $name)] $variant,)*
         }
@@ -299,7 +378,11 @@ impl std::fmt::Display for FindingKind {
 }
 
 /// One thing found wrong (or worth a look), with where and what.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+///
+/// Built with [`Finding::new`] and the methods that follow it; the fields
+/// are public to read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// What was found; stable across versions.
     pub kind: FindingKind,
@@ -327,10 +410,9 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub found: Option<String>,
     /// For `limit-exceeded`: the [`Limits`](crate::Limits) field that was
-    /// exceeded, one of [`Limits::NAMES`](crate::Limits::NAMES), when it can
-    /// be raised.
+    /// exceeded, when it can be raised.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<&'static str>,
+    pub limit: Option<LimitName>,
     /// A sentence for people.
     pub message: String,
 }
@@ -385,8 +467,7 @@ impl Finding {
     }
 
     /// Names the limit that was exceeded (a field of [`crate::Limits`]).
-    pub fn limit(mut self, name: &'static str) -> Self {
-        debug_assert!(crate::Limits::NAMES.contains(&name), "{name}");
+    pub fn limit(mut self, name: LimitName) -> Self {
         self.limit = Some(name);
         self
     }

@@ -55,6 +55,7 @@ pub fn bundle_name_of(sidecar_name: &str) -> Option<&str> {
 /// One recorded digest, with the file name it was recorded for when the
 /// format names one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct RecordedSum {
     /// The recorded SHA-256 value.
     pub sha256: Sha256,
@@ -67,6 +68,7 @@ pub struct RecordedSum {
 /// Why a sums file could not be used. Line numbers are 1-based; `text` is a
 /// short excerpt of the offending line with control characters escaped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SumsError {
     /// The input is larger than [`MAX_SUMS_FILE_LEN`].
     #[error(

@@ -189,7 +189,7 @@ pub(crate) struct TarStream {
     entries: u64,
     max_entries: u64,
     /// The [`Limits`] field `max_entries` came from, for its finding.
-    entries_limit: &'static str,
+    entries_limit: crate::limits::LimitName,
     max_meta: u64,
 }
 
@@ -206,7 +206,7 @@ impl TarStream {
             current: None,
             entries: 0,
             max_entries: limits.max_entries,
-            entries_limit: "max_entries",
+            entries_limit: crate::limits::LimitName::MaxEntries,
             max_meta: limits.max_tar_metadata_bytes,
         }
     }
@@ -216,7 +216,7 @@ impl TarStream {
     pub fn for_layer(limits: &Limits) -> Self {
         Self {
             max_entries: limits.max_layer_entries,
-            entries_limit: "max_layer_entries",
+            entries_limit: crate::limits::LimitName::MaxLayerEntries,
             ..Self::new(limits)
         }
     }
@@ -536,7 +536,7 @@ impl TarStream {
                 )
                 .at(at)
                 .expected_found(self.max_meta, size)
-                .limit("max_tar_metadata_bytes"),
+                .limit(crate::limits::LimitName::MaxTarMetadataBytes),
             );
         }
         self.pending.first_offset.get_or_insert(at);
@@ -682,7 +682,7 @@ impl TarStream {
                 ),
             )
             .at(at)
-            .limit("max_tar_metadata_bytes");
+            .limit(crate::limits::LimitName::MaxTarMetadataBytes);
             return self.fail(sink, finding);
         }
         self.state = if map.more {

@@ -11,27 +11,26 @@ use crate::formats::{self, Archive, FileRecord};
 use crate::layers;
 use crate::limits::Limits;
 use crate::report::{
-    BundleFormat, BundleReport, Compression, Finding, FindingKind, ImageReport, Report, Severity,
-    Verdict,
+    BundleFormat, BundleReport, Compression, Finding, FindingKind, ImageReport, Report,
 };
 use crate::tar_stream::{EntryHeader, EntryKind, TarSink, TarStream};
 
 /// How a verification runs.
-#[derive(Debug, Clone)]
+///
+/// ```
+/// use verify_core::{Options, Sha256};
+/// let recorded = Sha256::of(b"the bundle");
+/// let options = Options::new().with_expected_sha256(recorded).with_hash_file(false);
+/// assert_eq!(options.expected_sha256(), Some(recorded));
+/// assert!(!options.hash_file());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Options {
-    /// The SHA-256 the sender recorded for the whole file, if known.
-    pub expected_sha256: Option<Sha256>,
-    /// Hash the whole file inside the verifier. Faces that can use a second
-    /// core turn this off, hash with [`FileHasher`] in parallel and pass the
-    /// result to [`Verifier::finish_with_file_sha256`].
-    pub hash_file: bool,
-    /// Bounds on sizes, counts and expansion; exceeding one ends the check
-    /// with a `limit-exceeded` finding.
-    pub limits: Limits,
-    /// Put each image's whole file tree in the report (`images[].files`).
-    /// The trees are built either way, for the layers' changes; keeping
-    /// them costs memory in proportion to the files.
-    pub files: bool,
+    expected_sha256: Option<Sha256>,
+    hash_file: bool,
+    limits: Limits,
+    files: bool,
 }
 
 impl Default for Options {
@@ -42,6 +41,67 @@ impl Default for Options {
             limits: Limits::default(),
             files: false,
         }
+    }
+}
+
+impl Options {
+    /// The defaults: no recorded SHA-256, the file hashed inside the
+    /// verifier, [`Limits::default`], no file trees in the report.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The SHA-256 the sender recorded for the whole file, if known.
+    pub fn expected_sha256(&self) -> Option<Sha256> {
+        self.expected_sha256
+    }
+
+    /// Compare the whole file with the SHA-256 the sender recorded.
+    pub fn with_expected_sha256(self, recorded: impl Into<Option<Sha256>>) -> Self {
+        Self {
+            expected_sha256: recorded.into(),
+            ..self
+        }
+    }
+
+    /// Whether the verifier hashes the whole file itself.
+    pub fn hash_file(&self) -> bool {
+        self.hash_file
+    }
+
+    /// Hash the whole file inside the verifier (the default). Faces that can
+    /// use a second core turn this off, hash with [`FileHasher`] in parallel
+    /// and pass the result to [`Verifier::finish_with_file_sha256`].
+    pub fn with_hash_file(self, hash_file: bool) -> Self {
+        Self { hash_file, ..self }
+    }
+
+    /// Bounds on sizes, counts and expansion; exceeding one ends the check
+    /// with a `limit-exceeded` finding.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The limits, to change one in place (`--limit NAME=VALUE`).
+    pub fn limits_mut(&mut self) -> &mut Limits {
+        &mut self.limits
+    }
+
+    /// Runs under `limits` instead of the defaults.
+    pub fn with_limits(self, limits: Limits) -> Self {
+        Self { limits, ..self }
+    }
+
+    /// Whether the report carries each image's whole file tree.
+    pub fn files(&self) -> bool {
+        self.files
+    }
+
+    /// Put each image's whole file tree in the report (`images[].files`).
+    /// The trees are built either way, for the layers' changes and the
+    /// packages; keeping them costs memory in proportion to the files.
+    pub fn with_files(self, files: bool) -> Self {
+        Self { files, ..self }
     }
 }
 
@@ -142,6 +202,7 @@ impl Flow {
 /// settled: a report of part of a bundle could pass a bundle never checked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the verification has not settled: its report needs the whole input")]
+#[non_exhaustive]
 pub struct NotSettled;
 
 /// Bytes needed to tell gzip, zstd and tar apart.
@@ -167,7 +228,7 @@ enum Input {
 /// let flow = v.update(&[b'x'; 512]);
 /// assert_eq!(flow, verify_core::Flow::Settled);
 /// let report = v.finish();
-/// assert_eq!(report.verdict, verify_core::Verdict::Fail);
+/// assert_eq!(report.verdict(), verify_core::Verdict::Fail);
 /// ```
 pub struct Verifier {
     options: Options,
@@ -360,9 +421,8 @@ impl Verifier {
             ));
         }
         let findings = distinct(findings);
-        Report {
-            verdict: verdict_of(&findings),
-            bundle: BundleReport {
+        Report::from_verifier(
+            BundleReport {
                 size: self.fed,
                 sha256: file_sha256,
                 expected_sha256: expected,
@@ -373,7 +433,7 @@ impl Verifier {
             },
             images,
             findings,
-        }
+        )
     }
 
     /// An input that ended before its kind could be told is read for what
@@ -488,15 +548,6 @@ fn distinct(findings: Vec<Finding>) -> Vec<Finding> {
         .collect()
 }
 
-/// A bundle fails on any error; warnings and notes leave it ok.
-fn verdict_of(findings: &[Finding]) -> Verdict {
-    if findings.iter().any(|f| f.severity == Severity::Error) {
-        Verdict::Fail
-    } else {
-        Verdict::Ok
-    }
-}
-
 /// How the input ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum End {
@@ -553,7 +604,7 @@ impl Output for Reader {
         self.written += bytes.len() as u64;
         if self.written > self.allowed {
             return Err(Stop::Limit {
-                limit: Some("max_expansion_ratio"),
+                limit: Some(crate::limits::LimitName::MaxExpansionRatio),
                 why: format!(
                     "the bundle expands more than {}-fold when decompressed; reading stopped",
                     self.collector.limits.max_expansion_ratio
@@ -691,6 +742,7 @@ mod tests {
     use std::io::Write as _;
 
     use super::*;
+    use crate::report::Verdict;
 
     fn junk() -> Vec<u8> {
         (0..64 << 10).map(|i| (i % 251) as u8 | 1).collect()
@@ -720,11 +772,11 @@ mod tests {
         assert_eq!(v.update(&bytes[512..]), Flow::Settled);
         assert_eq!(v.update(&[]), Flow::Settled);
         let early = v.finish_settled().expect("settled");
-        assert_eq!(early.verdict, Verdict::Fail);
+        assert_eq!(early.verdict(), Verdict::Fail);
         assert!(early.has(FindingKind::NotABundle));
         // The hash of a file not read to its end is not claimed either way.
         assert_eq!(
-            (early.bundle.sha256, early.bundle.sha256_matches),
+            (early.bundle().sha256, early.bundle().sha256_matches),
             (None, None)
         );
         assert!(!early.has(FindingKind::FileDigestMismatch));
@@ -734,7 +786,7 @@ mod tests {
         let _ = v.update(&bytes);
         let full = v.finish();
         assert!(full.has(FindingKind::FileDigestMismatch));
-        assert_eq!(full.bundle.sha256_matches, Some(false));
+        assert_eq!(full.bundle().sha256_matches, Some(false));
     }
 
     #[test]
@@ -754,7 +806,7 @@ mod tests {
         assert!(cut.bytes_fed() < compressed.len() as u64);
         let early = cut.finish_settled().expect("settled");
         assert!(early.has(FindingKind::NotABundle));
-        assert!(!early.has(FindingKind::Truncated), "{:?}", early.findings);
+        assert!(!early.has(FindingKind::Truncated), "{:?}", early.findings());
 
         // The stream itself breaks: settled too, whatever follows.
         compressed.truncate(10);
@@ -763,7 +815,7 @@ mod tests {
         assert_eq!(v.update(&compressed), Flow::Settled);
         assert_eq!(v.update(&[0; 4096]), Flow::Settled);
         let early = v.finish_settled().expect("settled");
-        assert!(early.has(FindingKind::Truncated), "{:?}", early.findings);
+        assert!(early.has(FindingKind::Truncated), "{:?}", early.findings());
     }
 
     #[test]

@@ -34,16 +34,16 @@ fn verify(bytes: &[u8]) -> Report {
 }
 
 fn kind_names(r: &Report) -> Vec<&'static str> {
-    r.findings.iter().map(|f| f.kind.as_str()).collect()
+    r.findings().iter().map(|f| f.kind.as_str()).collect()
 }
 
 fn count(r: &Report, kind: FindingKind) -> usize {
-    r.findings.iter().filter(|f| f.kind == kind).count()
+    r.findings().iter().filter(|f| f.kind == kind).count()
 }
 
 fn assert_fails_with(r: &Report, kind: FindingKind, case: &str) {
     assert_eq!(
-        r.verdict,
+        r.verdict(),
         Verdict::Fail,
         "{case}: must fail; findings {:?}",
         kind_names(r)
@@ -57,17 +57,17 @@ fn assert_fails_with(r: &Report, kind: FindingKind, case: &str) {
 
 fn assert_ok(r: &Report, case: &str) {
     assert_eq!(
-        r.verdict,
+        r.verdict(),
         Verdict::Ok,
         "{case}: must verify; findings {:#?}",
-        r.findings
+        r.findings()
     );
-    assert!(!r.images.is_empty(), "{case}: no images");
+    assert!(!r.images().is_empty(), "{case}: no images");
 }
 
 /// Whether any image in the report carries `tag`.
 fn shows_tag(r: &Report, tag: &str) -> bool {
-    r.images
+    r.images()
         .iter()
         .any(|i| i.repo_tags.iter().any(|t| t == tag))
 }
@@ -76,20 +76,16 @@ fn assert_hidden_content_not_believed(r: &Report, case: &str) {
     assert!(
         !shows_tag(r, EVIL_TAG),
         "{case}: the smuggled manifest.json must not be believed: {:#?}",
-        r.images
+        r.images()
     );
 }
 
 /// Limits under which a few MiB of zeros are already a bomb.
 fn tight_ratio() -> Options {
-    Options {
-        limits: Limits {
-            ratio_floor_bytes: 1 << 20,
-            max_expansion_ratio: 10,
-            ..Limits::default()
-        },
-        ..Options::default()
-    }
+    let mut limits = Limits::default();
+    limits.ratio_floor_bytes = 1 << 20;
+    limits.max_expansion_ratio = 10;
+    Options::new().with_limits(limits)
 }
 
 // ---------------------------------------------------------------------------
@@ -135,7 +131,7 @@ fn b_empty_pax_path_keeps_the_ustar_name() {
 #[test]
 fn b2_empty_gnu_long_name_keeps_the_ustar_name() {
     let r = verify(&case_b2());
-    assert_eq!(r.verdict, Verdict::Fail, "B2: {:?}", kind_names(&r));
+    assert_eq!(r.verdict(), Verdict::Fail, "B2: {:?}", kind_names(&r));
     assert_hidden_content_not_believed(&r, "B2");
 }
 
@@ -163,7 +159,7 @@ fn c2_pending_name_does_not_survive_a_global_header() {
     for gnu in [true, false] {
         let r = verify(&case_c2(gnu));
         let case = if gnu { "C2 (GNU)" } else { "C2 (PAX)" };
-        assert_eq!(r.verdict, Verdict::Fail, "{case}: {:?}", kind_names(&r));
+        assert_eq!(r.verdict(), Verdict::Fail, "{case}: {:?}", kind_names(&r));
         assert_hidden_content_not_believed(&r, case);
     }
 }
@@ -256,7 +252,7 @@ fn a_name_docker_refuses_fails_the_bundle() {
     let r = verify(&case_bad_name());
     assert_fails_with(&r, FindingKind::MalformedJson, "bad-name");
     let finding = r
-        .findings
+        .findings()
         .iter()
         .find(|f| f.kind == FindingKind::MalformedJson)
         .expect("finding");
@@ -284,20 +280,20 @@ fn a_name_docker_refuses_fails_the_bundle() {
 fn f_attestation_annotation_on_a_top_level_entry_hides_nothing() {
     let r = verify(&case_f(false));
     assert_ok(&r, "F");
-    assert_eq!(r.images.len(), 1, "F: {:#?}", r.images);
-    assert!(shows_tag(&r, EVIL_TAG), "F: {:#?}", r.images);
+    assert_eq!(r.images().len(), 1, "F: {:#?}", r.images());
+    assert!(shows_tag(&r, EVIL_TAG), "F: {:#?}", r.images());
     assert!(
-        r.images[0]
+        r.images()[0]
             .layers
             .iter()
             .all(|l| l.uncompressed_size.is_some()),
         "F: layers were checked: {:#?}",
-        r.images[0].layers
+        r.images()[0].layers
     );
 
     let r = verify(&case_f(true));
     assert_fails_with(&r, FindingKind::DiffIdMismatch, "F2");
-    assert!(!r.images.is_empty(), "F2: the image is shown");
+    assert!(!r.images().is_empty(), "F2: the image is shown");
 }
 
 /// G: nested indexes that each list the same child 100 times, three levels
@@ -358,7 +354,7 @@ fn i_deep_paths_hit_the_name_limits() {
     let r = verify(&b.into_inner().expect("in-memory tar"));
     assert_fails_with(&r, FindingKind::LimitExceeded, "I in a bundle");
     assert!(
-        !r.images.is_empty(),
+        !r.images().is_empty(),
         "I in a bundle: the image is still read"
     );
 
@@ -385,21 +381,18 @@ fn i_deep_paths_hit_the_name_limits() {
 fn j_thousands_of_unreferenced_entries_keep_every_finding() {
     const JUNK: usize = 5_000;
     let bytes = case_j(JUNK);
-    let options = Options {
-        expected_sha256: Some(Sha256::of(&bytes)),
-        ..Options::default()
-    };
+    let options = Options::new().with_expected_sha256(Some(Sha256::of(&bytes)));
     let r = verify_with(&bytes, &options, bytes.len());
     assert_ok(&r, "J");
     assert_eq!(
-        r.findings.len(),
+        r.findings().len(),
         JUNK,
         "J: {:?}",
         kind_names(&r).iter().take(5).collect::<Vec<_>>()
     );
     assert_eq!(count(&r, FindingKind::UnreferencedBlob), JUNK);
     let entries: std::collections::HashSet<_> = r
-        .findings
+        .findings()
         .iter()
         .filter_map(|f| f.entry.as_deref())
         .collect();
@@ -416,12 +409,19 @@ fn j_thousands_of_unreferenced_entries_keep_every_finding() {
 fn k_real_docker_config_shapes_verify() {
     let r = verify(&case_k1());
     assert_ok(&r, "K1");
-    assert_eq!(r.images[0].platform.as_deref(), Some("linux/amd64"));
-    assert_eq!(r.images[0].repo_tags, ["example.com/app:1"]);
+    assert_eq!(
+        r.images()[0]
+            .platform
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("linux/amd64")
+    );
+    assert_eq!(r.images()[0].repo_tags, ["example.com/app:1"]);
 
     let r = verify(&case_k2());
     assert_ok(&r, "K2");
-    assert!(r.images[0].layers.is_empty());
+    assert!(r.images()[0].layers.is_empty());
 
     let r = verify(&case_k3());
     assert_ok(&r, "K3");
@@ -437,7 +437,7 @@ fn k_real_docker_config_shapes_verify() {
 fn m_multi_platform_index_with_one_manifest_json_entry() {
     let r = verify(&case_m());
     assert_ok(&r, "M");
-    assert_eq!(r.images.len(), 2, "M: {:#?}", r.images);
+    assert_eq!(r.images().len(), 2, "M: {:#?}", r.images());
 }
 
 /// N: in an OCI archive, `blobs/sha256/A` (a layer the manifest references)
@@ -568,7 +568,12 @@ fn differential_shapes_from_issue_6() {
         assert_hidden_content_not_believed(&r, case);
     }
     let r = verify(&case_uppercase_digest());
-    assert_eq!(r.verdict, Verdict::Fail, "uppercase: {:?}", kind_names(&r));
+    assert_eq!(
+        r.verdict(),
+        Verdict::Fail,
+        "uppercase: {:?}",
+        kind_names(&r)
+    );
     for (case, bytes, images) in [
         ("shared-layer", case_shared_layer(), 2),
         ("hardlink-layer", case_hardlink_layer(), 2),
@@ -577,7 +582,7 @@ fn differential_shapes_from_issue_6() {
     ] {
         let r = verify(&bytes);
         assert_ok(&r, case);
-        assert_eq!(r.images.len(), images, "{case}: {:#?}", r.images);
+        assert_eq!(r.images().len(), images, "{case}: {:#?}", r.images());
         // containerd's and containers/image's importers refuse hard links
         // (see the differential test): the approver is told, once per link.
         let expected = usize::from(case == "hardlink-layer");
@@ -590,7 +595,7 @@ fn differential_shapes_from_issue_6() {
     }
     let r = verify(&case_hardlink_layer());
     let warning = r
-        .findings
+        .findings()
         .iter()
         .find(|f| f.kind == FindingKind::HardlinkedFile)
         .expect("a hardlinked-file warning");
@@ -606,10 +611,10 @@ fn differential_shapes_from_issue_6() {
 /// The first finding of `kind` about `entry`, or at `offset` when the
 /// entry is not known.
 fn finding_about<'r>(r: &'r Report, kind: FindingKind, entry: Option<&str>) -> &'r Finding {
-    r.findings
+    r.findings()
         .iter()
         .find(|f| f.kind == kind && f.entry.as_deref() == entry)
-        .unwrap_or_else(|| panic!("a {kind} finding about {entry:?}: {:#?}", r.findings))
+        .unwrap_or_else(|| panic!("a {kind} finding about {entry:?}: {:#?}", r.findings()))
 }
 
 /// Where the first header appended to podman-oci-archive.tar starts.
@@ -655,8 +660,8 @@ fn selinux_label_with_its_nul_verifies() {
     assert_ok(&r, "pax-xattr-nul");
     let plain = verify(&good("docker-save-legacy.tar"));
     assert_eq!(
-        serde_json::to_value(&r.images).expect("images serialize"),
-        serde_json::to_value(&plain.images).expect("images serialize")
+        serde_json::to_value(r.images()).expect("images serialize"),
+        serde_json::to_value(plain.images()).expect("images serialize")
     );
     assert_eq!(kind_names(&r), kind_names(&plain));
 }
@@ -691,12 +696,12 @@ fn old_gnu_sparse_entries_are_reported_by_their_type() {
     assert!(f.message.contains("sparse"), "{}", f.message);
     assert_eq!(f.offset, Some(appended_at()));
     assert!(
-        r.findings.iter().all(|f| !f.message.contains("checksum")),
+        r.findings().iter().all(|f| !f.message.contains("checksum")),
         "{:#?}",
-        r.findings
+        r.findings()
     );
     finding_about(&r, FindingKind::UnreferencedBlob, Some("junk.txt"));
-    assert!(!r.images.is_empty(), "the image is still read");
+    assert!(!r.images().is_empty(), "the image is still read");
 }
 
 /// A size field holding -1234 in base-256. Go refuses it; read unsigned it
@@ -711,8 +716,8 @@ fn negative_sizes_are_reported_as_negative() {
     assert!(f.message.contains("negative"), "{}", f.message);
     let wrapped = NEGATIVE_SIZE.cast_unsigned().to_string();
     assert!(
-        r.findings.iter().all(|f| !f.message.contains(&wrapped)),
+        r.findings().iter().all(|f| !f.message.contains(&wrapped)),
         "{:#?}",
-        r.findings
+        r.findings()
     );
 }

@@ -33,10 +33,10 @@ fn recorded_hex(path: &Path) -> Option<String> {
 
 /// The report the library gives for the whole file in one piece.
 fn direct(path: &Path, hex: Option<&str>) -> Report {
-    let mut verifier = Verifier::new(Options {
-        expected_sha256: hex.map(|h| verify_core::Sha256::from_hex(h).expect("hex")),
-        ..Options::default()
-    });
+    let mut verifier = Verifier::new(
+        Options::new()
+            .with_expected_sha256(hex.map(|h| verify_core::Sha256::from_hex(h).expect("hex"))),
+    );
     let _whole = verifier.update(&std::fs::read(path).expect("corpus file"));
     verifier.finish()
 }
@@ -58,7 +58,7 @@ fn prints_the_library_report_and_exits_by_verdict() {
         let report = direct(&path, hex.as_deref());
         let want = serde_json::to_string_pretty(&report).expect("json");
         assert_eq!(json, want, "{file}");
-        let by_verdict = u8::from(report.verdict != verify_core::Verdict::Ok);
+        let by_verdict = u8::from(report.verdict() != verify_core::Verdict::Ok);
         assert_eq!(status, by_verdict, "{file}");
         match verdict {
             "ok" => assert_eq!(status, 0, "{file}"),

@@ -26,7 +26,7 @@ fn base() -> Vec<u8> {
 
 fn layer_findings(report: &Report) -> Vec<&Finding> {
     report
-        .findings
+        .findings()
         .iter()
         .filter(|f| f.layer.is_some())
         .collect()
@@ -51,7 +51,7 @@ fn a_last_layer_that_climbs_out_fails_and_says_where() {
     );
     for chunk in [bundle.len(), 4099, 511] {
         let report = verify(&bundle, chunk);
-        assert_eq!(report.verdict, Verdict::Fail, "chunk {chunk}");
+        assert_eq!(report.verdict(), Verdict::Fail, "chunk {chunk}");
         let found = layer_findings(&report);
         assert_eq!(found.len(), 1, "{found:?}");
         let f = found[0];
@@ -77,7 +77,7 @@ fn layer_findings_are_reported_once_per_blob() {
         no_history(),
     );
     let report = verify(&bundle, 1000);
-    assert_eq!(report.verdict, Verdict::Ok, "{:?}", report.findings);
+    assert_eq!(report.verdict(), Verdict::Ok, "{:?}", report.findings());
     let kinds: Vec<FindingKind> = layer_findings(&report).iter().map(|f| f.kind).collect();
     assert_eq!(kinds, [FindingKind::SetuidFile]);
 }
@@ -88,7 +88,7 @@ fn a_layer_docker_cannot_extract_fails_the_bundle() {
         let odd = layer_tar(&[("x", b'0', 0o644, b"", ""), (name, kind, 0o644, b"", "")]);
         let bundle = docker_archive("app:1.0", &[Layer::gzip(odd)], json!({}), no_history());
         let report = verify(&bundle, 4096);
-        assert_eq!(report.verdict, Verdict::Fail, "{name}");
+        assert_eq!(report.verdict(), Verdict::Fail, "{name}");
         let found = layer_findings(&report);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].kind, FindingKind::LayerTarInvalid);
@@ -102,7 +102,7 @@ fn a_layer_that_is_not_a_tar_fails() {
     let junk = vec![b'{'; 4096];
     let bundle = docker_archive("app:1.0", &[Layer::gzip(junk)], json!({}), no_history());
     let report = verify(&bundle, 4096);
-    assert_eq!(report.verdict, Verdict::Fail);
+    assert_eq!(report.verdict(), Verdict::Fail);
     let found = layer_findings(&report);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].kind, FindingKind::LayerTarInvalid);
@@ -130,8 +130,8 @@ fn the_config_is_summarized_for_the_approver() {
         ]),
     );
     let report = verify(&bundle, 777);
-    assert_eq!(report.verdict, Verdict::Ok, "{:?}", report.findings);
-    let config = report.images[0].config.as_ref().expect("a summary");
+    assert_eq!(report.verdict(), Verdict::Ok, "{:?}", report.findings());
+    let config = report.images()[0].config.as_ref().expect("a summary");
     assert!(config.runs_as_root);
     assert_eq!(config.cmd.as_deref(), Some(&["serve".to_owned()][..]));
     assert_eq!(config.exposed_ports, ["8080/tcp"]);
@@ -139,7 +139,7 @@ fn the_config_is_summarized_for_the_approver() {
     assert_eq!(config.history[0].layer, Some(0));
     assert!(config.history[1].empty_layer);
     let secret: Vec<&Finding> = report
-        .findings
+        .findings()
         .iter()
         .filter(|f| f.kind == FindingKind::ConfigSecretEnv)
         .collect();

@@ -7,10 +7,7 @@ use test_support::corpus_dir;
 use verify_core::{FindingKind, Options, Report, Sha256, Verdict, Verifier};
 
 fn verify(bytes: &[u8], expected: Option<Sha256>) -> Report {
-    let mut v = Verifier::new(Options {
-        expected_sha256: expected,
-        ..Options::default()
-    });
+    let mut v = Verifier::new(Options::new().with_expected_sha256(expected));
     // Fed whole: the report of the whole file, settled or not.
     let _ = v.update(bytes);
     v.finish()
@@ -157,7 +154,7 @@ fn nth_framing_byte(framing: &[(u64, u64)], mut n: u64) -> u64 {
 /// What an importer would create from a report: every image's names, manifest
 /// and config digests and layers, as JSON so a difference prints readably.
 fn images(report: &Report) -> serde_json::Value {
-    serde_json::to_value(&report.images).expect("images serialize")
+    serde_json::to_value(report.images()).expect("images serialize")
 }
 
 /// A small deterministic generator (64-bit LCG), so failures reproduce.
@@ -201,10 +198,10 @@ fn bit_flips_in_addressed_bytes_always_fail() {
         let recorded = Sha256::of(&bytes);
         let unflipped = verify(&bytes, Some(recorded));
         assert_eq!(
-            unflipped.verdict,
+            unflipped.verdict(),
             Verdict::Ok,
             "{file}: {:#?}",
-            unflipped.findings
+            unflipped.findings()
         );
         let unflipped = images(&unflipped);
         let map = regions(&bytes);
@@ -237,7 +234,7 @@ fn bit_flips_in_addressed_bytes_always_fail() {
                     assert!(
                         caught,
                         "{file}: flip of bit {bit:#x} at {pos} not caught: {:#?}",
-                        report.findings
+                        report.findings()
                     );
                 }
                 Region::Framing if caught => framing_caught += 1,
@@ -248,7 +245,7 @@ fn bit_flips_in_addressed_bytes_always_fail() {
                         IGNORED_BY_IMPORTERS.contains(&part),
                         "{file}: flip of bit {bit:#x} at {pos} ({part}) passed, but \
                          importers read that byte: {:#?}",
-                        report.findings
+                        report.findings()
                     );
                     *harmless_parts.entry(part).or_insert(0) += 1;
                     assert_eq!(
@@ -287,16 +284,16 @@ fn every_cut_is_reported_where_it_happens() {
         cuts.extend((0..40).map(|_| (rng.next() % bytes.len() as u64) as usize));
         for cut in cuts {
             let report = verify(&bytes[..cut], None);
-            assert_eq!(report.verdict, Verdict::Fail, "{file} cut at {cut}");
+            assert_eq!(report.verdict(), Verdict::Fail, "{file} cut at {cut}");
             if cut == 0 {
                 assert!(report.has(FindingKind::NotABundle));
                 continue;
             }
             let truncated = report
-                .findings
+                .findings()
                 .iter()
                 .find(|f| f.kind == FindingKind::Truncated)
-                .unwrap_or_else(|| panic!("{file} cut at {cut}: {:#?}", report.findings));
+                .unwrap_or_else(|| panic!("{file} cut at {cut}: {:#?}", report.findings()));
             assert_eq!(truncated.offset, Some(cut as u64), "{file} cut at {cut}");
         }
     }
@@ -308,11 +305,11 @@ fn gzip_bundle_cuts_are_truncations() {
         std::fs::read(corpus_dir().join("good/docker-save-legacy.tar.gz")).expect("corpus file");
     for cut in (1..bytes.len()).step_by(bytes.len() / 50) {
         let report = verify(&bytes[..cut], None);
-        assert_eq!(report.verdict, Verdict::Fail, "cut at {cut}");
+        assert_eq!(report.verdict(), Verdict::Fail, "cut at {cut}");
         assert!(
             report.has(FindingKind::Truncated),
             "cut at {cut}: {:#?}",
-            report.findings
+            report.findings()
         );
     }
 }

@@ -62,10 +62,7 @@ async fn verify(req: Request, env: &Env) -> Result<Response> {
             "the request has no body: send the bundle as the POST body",
         );
     };
-    let mut verifier = Verifier::new(Options {
-        expected_sha256: expected,
-        ..Options::default()
-    });
+    let mut verifier = Verifier::new(Options::new().with_expected_sha256(expected));
     // An empty body is an empty file: the report says so (not-a-bundle), as
     // `airlock verify` does for an empty file.
     // A chunked body declares no length, so the cap is also counted as the
@@ -98,7 +95,7 @@ async fn verify(req: Request, env: &Env) -> Result<Response> {
     } else {
         verifier.finish()
     };
-    let status = match report.verdict {
+    let status = match report.verdict() {
         Verdict::Ok => 200,
         Verdict::Fail => 422,
     };
@@ -163,7 +160,7 @@ async fn bench_in_memory(mut req: Request) -> Result<Response> {
             // The yardstick reads everything, as it always has.
             let _ = verifier.update(chunk);
         }
-        verdicts.push(verifier.finish().verdict);
+        verdicts.push(verifier.finish().verdict());
     }
     json(
         200,

@@ -29,11 +29,11 @@ impl BundleVerifier {
             .transpose()
             .map_err(|e| JsError::new(&format!("recorded SHA-256: {e}")))?;
         Ok(Self {
-            inner: Some(Verifier::new(Options {
-                expected_sha256,
-                hash_file,
-                ..Options::default()
-            })),
+            inner: Some(Verifier::new(
+                Options::new()
+                    .with_expected_sha256(expected_sha256)
+                    .with_hash_file(hash_file),
+            )),
         })
     }
 

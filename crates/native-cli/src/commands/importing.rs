@@ -32,7 +32,7 @@ pub fn import_into(
         };
         pipeline::load_file(path, options, &mut watched, progress)
     })?;
-    let verified = report.verdict == Verdict::Ok;
+    let verified = report.verdict() == Verdict::Ok;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if json {

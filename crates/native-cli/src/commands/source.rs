@@ -19,14 +19,11 @@ pub fn options_for(source: &Source) -> Result<(Options, Option<Recorded>), CliEr
         source.sha256.as_deref(),
         source.sums.as_deref(),
     )?;
-    let mut options = Options {
-        expected_sha256: recorded.as_ref().map(|r| r.sha256),
-        ..Options::default()
-    };
+    let mut options = Options::new().with_expected_sha256(recorded.as_ref().map(|r| r.sha256));
     for (name, value) in &source.limits {
         // The names were checked when the arguments were parsed.
         options
-            .limits
+            .limits_mut()
             .set(name, *value)
             .map_err(|e| CliError::Usage(e.to_string()))?;
     }

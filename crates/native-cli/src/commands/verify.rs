@@ -41,5 +41,5 @@ pub fn run(
         };
         let _ = out.write_all(text.as_bytes());
     }
-    Ok(report.verdict == Verdict::Ok)
+    Ok(report.verdict() == Verdict::Ok)
 }

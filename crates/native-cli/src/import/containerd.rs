@@ -158,7 +158,7 @@ impl Containerd {
             name: name.to_owned(),
             labels: HashMap::new(),
             target: Some(Descriptor {
-                media_type: blob.media_type.clone(),
+                media_type: blob.media_type.to_string(),
                 digest: blob.digest_string(),
                 size: i64::try_from(blob.size).unwrap_or(i64::MAX),
                 annotations: HashMap::new(),
@@ -269,7 +269,7 @@ impl FileTarget for Containerd {
     }
 
     fn commit(&mut self, plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
-        for image in &plan.images {
+        for image in plan.images() {
             if let Some(bytes) = &image.manifest.synthesized {
                 self.store_manifest(&image.manifest.blob, bytes)?;
             }
@@ -281,14 +281,14 @@ impl FileTarget for Containerd {
         }
         // Unpacked before any name is set: an image is never visible
         // without its snapshots.
-        for image in &plan.images {
+        for image in plan.images() {
             unpack::unpack(&self.session, &self.snapshotter, image)?;
         }
         let mut imported = Vec::new();
         let mut counted = HashSet::new();
         let (mut written, mut present) = (0, 0);
         let mut tagged: Vec<String> = Vec::new();
-        for image in &plan.images {
+        for image in plan.images() {
             let names = image_names(image);
             for name in &names {
                 self.tag(name, image).map_err(|e| e.after(&tagged))?;

@@ -293,7 +293,7 @@ impl FileTarget for DockerLoad {
                 })
         };
         let entries = plan
-            .images
+            .images()
             .iter()
             .map(|image| {
                 Ok(ManifestEntry {
@@ -320,9 +320,9 @@ impl FileTarget for DockerLoad {
 
         // Docker has loaded and tagged everything by now: a failure from
         // here on says so.
-        let loaded: Vec<String> = plan.images.iter().flat_map(|i| i.names.clone()).collect();
+        let loaded: Vec<String> = plan.images().iter().flat_map(|i| i.names.clone()).collect();
         let mut images = Vec::new();
-        for image in &plan.images {
+        for image in plan.images() {
             let expected = image.config.digest_string();
             for name in &image.names {
                 let id = self.image_id(name).map_err(|e| e.after(&loaded))?;

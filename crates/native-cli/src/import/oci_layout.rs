@@ -212,12 +212,9 @@ fn descriptor(image: &PlannedImage, name: Option<&str>) -> Value {
         d["annotations"] = json!({ CONTAINERD_IMAGE_NAME: name, OCI_REF_NAME: name });
     }
     if let Some(platform) = &image.platform {
-        let mut parts = platform.splitn(3, '/');
-        if let (Some(os), Some(arch)) = (parts.next(), parts.next()) {
-            d["platform"] = json!({ "os": os, "architecture": arch });
-            if let Some(variant) = parts.next() {
-                d["platform"]["variant"] = json!(variant);
-            }
+        d["platform"] = json!({ "os": platform.os, "architecture": platform.architecture });
+        if let Some(variant) = &platform.variant {
+            d["platform"]["variant"] = json!(variant);
         }
     }
     d
@@ -262,7 +259,7 @@ impl Staged for OciLayout {
         let (mut written, mut present) = (0, 0);
         let mut seen = HashSet::new();
         let mut imported = Vec::new();
-        for image in &plan.images {
+        for image in plan.images() {
             // Manifests go last so that no manifest in the layout ever
             // references a blob that is not there yet.
             let manifest = &image.manifest;
@@ -286,7 +283,7 @@ impl Staged for OciLayout {
                 config_digest: image.config.digest_string(),
             });
         }
-        self.update_index(&layout, &plan.images)?;
+        self.update_index(&layout, plan.images())?;
         Ok(ImportSummary {
             target: format!("oci:{}", self.dir.display()),
             images: imported,

@@ -74,7 +74,7 @@ impl RegistryTarget {
         plan: &'p ImportPlan,
     ) -> Result<Vec<(&'p PlannedImage, Vec<PushTarget>)>, RegistryError> {
         let names: Vec<&str> = plan
-            .images
+            .images()
             .iter()
             .flat_map(|i| i.names.iter().map(String::as_str))
             .collect();
@@ -86,7 +86,7 @@ impl RegistryTarget {
         }
         let mut claimed: HashMap<PushTarget, Sha256> = HashMap::new();
         let mut out = Vec::new();
-        for image in &plan.images {
+        for image in plan.images() {
             if image.names.is_empty() {
                 return Err(RegistryError::Usage(format!(
                     "image {} has no name in the bundle, so there is no repository to push it to",
@@ -191,8 +191,13 @@ impl Staged for RegistryTarget {
             let digest = blob.digest_string();
             let repos: BTreeSet<&str> = targets.iter().map(|t| t.repository.as_str()).collect();
             for repo in repos {
-                self.client
-                    .put_manifest(repo, &digest, &blob.media_type, &bytes, &digest)?;
+                self.client.put_manifest(
+                    repo,
+                    &digest,
+                    blob.media_type.as_ref(),
+                    &bytes,
+                    &digest,
+                )?;
             }
             manifests.push(bytes);
         }
@@ -206,7 +211,7 @@ impl Staged for RegistryTarget {
                     .put_manifest(
                         &target.repository,
                         &target.tag,
-                        &blob.media_type,
+                        blob.media_type.as_ref(),
                         bytes,
                         &digest,
                     )

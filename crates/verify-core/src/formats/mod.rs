@@ -269,7 +269,7 @@ impl<'a> Resolver<'a> {
                     self.limits.max_descriptors
                 ),
             )
-            .limit("max_descriptors"));
+            .limit(crate::limits::LimitName::MaxDescriptors));
         }
         self.walks <= self.limits.max_descriptors
     }
@@ -308,7 +308,7 @@ impl<'a> Resolver<'a> {
                         ),
                     )
                     .expected_found(self.limits.max_json_bytes, record.content.size)
-                    .limit("max_json_bytes")
+                    .limit(crate::limits::LimitName::MaxJsonBytes)
                 } else {
                     Finding::new(
                         FindingKind::LimitExceeded,
@@ -318,7 +318,7 @@ impl<'a> Resolver<'a> {
                             record.content.size, self.limits.max_json_total_bytes
                         ),
                     )
-                    .limit("max_json_total_bytes")
+                    .limit(crate::limits::LimitName::MaxJsonTotalBytes)
                 };
                 self.push(finding.entry(path).at(record.offset));
                 None
@@ -355,7 +355,7 @@ impl<'a> Resolver<'a> {
         LayerReport {
             changes: None,
             digest: Some(content.sha256),
-            media_type: media_type.unwrap_or_else(|| implied.to_owned()),
+            media_type: oci_spec::image::MediaType::from(media_type.as_deref().unwrap_or(implied)),
             size: Some(content.size),
             uncompressed_size: unpacked.map(|(_, size)| size),
             diff_id: diff_id.cloned(),
@@ -642,10 +642,8 @@ fn join<'s>(items: impl Iterator<Item = &'s String>) -> String {
     }
 }
 
-/// `os/arch[/variant]` as people write it.
-fn platform_string(os: &str, arch: &str, variant: Option<&str>) -> String {
-    match variant {
-        Some(v) if !v.is_empty() => format!("{os}/{arch}/{v}"),
-        _ => format!("{os}/{arch}"),
-    }
+/// The platform a config or descriptor states; it is written
+/// `os/arch[/variant]`.
+fn platform_string(os: &str, arch: &str, variant: Option<&str>) -> crate::platform::Platform {
+    crate::platform::Platform::new(os, arch, variant)
 }

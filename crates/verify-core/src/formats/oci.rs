@@ -146,7 +146,8 @@ impl<'a> Resolver<'a> {
                                 &p.os().to_string(),
                                 &p.architecture().to_string(),
                                 p.variant().as_deref()
-                            ))
+                            )
+                            .to_string())
                             .unwrap_or_else(|| "unknown".to_owned())
                     ),
                 )
@@ -231,7 +232,7 @@ impl<'a> Resolver<'a> {
                     ),
                 )
                 .entry(path)
-                .limit("max_index_depth"),
+                .limit(crate::limits::LimitName::MaxIndexDepth),
             );
             return;
         }
@@ -335,7 +336,7 @@ impl<'a> Resolver<'a> {
                 package_notes: Vec::new(),
                 repo_tags: names.full.iter().cloned().collect(),
                 manifest_digest: Some(manifest_digest),
-                manifest_media_type: Some(desc.media_type().to_string()),
+                manifest_media_type: Some(desc.media_type().clone()),
                 manifest_size: Some(desc.size()),
                 platform: image_platform(config.as_ref(), desc),
                 config_digest: Some(config_digest),
@@ -377,7 +378,7 @@ impl<'a> Resolver<'a> {
                 _ => layers.push(LayerReport {
                     changes: None,
                     digest: Some(digest.sha256()),
-                    media_type: layer.media_type().to_string(),
+                    media_type: layer.media_type().clone(),
                     size: Some(layer.size()),
                     uncompressed_size: None,
                     diff_id: diff_id.cloned(),
@@ -404,7 +405,10 @@ fn is_attestation(desc: &Descriptor, parent: &Parent<'_>) -> bool {
 }
 
 /// The platform the config states, else the one its index entry states.
-fn image_platform(config: Option<&ImageConfiguration>, desc: &Descriptor) -> Option<String> {
+fn image_platform(
+    config: Option<&ImageConfiguration>,
+    desc: &Descriptor,
+) -> Option<crate::platform::Platform> {
     config
         .map(|c| {
             platform_string(

@@ -71,7 +71,7 @@ pub(crate) fn examine(archive: &Archive, images: &mut [ImageReport], files: bool
                                     .map(|f| f.clone().in_layer(name.clone(), digest)),
                             );
                         }
-                        Some((digest, read))
+                        Some((digest, &**read))
                     }
                     None => {
                         if first {

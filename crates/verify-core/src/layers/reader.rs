@@ -194,7 +194,7 @@ impl TarSink for Sink {
                 )
                 .entry(truncated(&shown))
                 .at(at)
-                .limit("max_name_bytes"),
+                .limit(crate::limits::LimitName::MaxNameBytes),
             );
         }
         let Some(file_type) = self.file_type(header, &shown) else {
@@ -249,7 +249,7 @@ impl TarSink for Sink {
                 )
                 .entry(shown)
                 .at(at)
-                .limit("max_layer_names_total_bytes"),
+                .limit(crate::limits::LimitName::MaxLayerNamesTotalBytes),
             );
         }
         self.warn(file_type, header.mode, &shown, at);
@@ -437,7 +437,7 @@ impl Sink {
                 )
                 .entry(shown)
                 .at(at)
-                .limit("max_expansion_ratio"),
+                .limit(crate::limits::LimitName::MaxExpansionRatio),
             );
             return None;
         }
@@ -752,7 +752,10 @@ mod tests {
         r.update(&bytes);
         let read = r.finish().expect("a tar");
         assert_eq!(kinds(&read), [FindingKind::LimitExceeded]);
-        assert_eq!(read.findings[0].limit, Some("max_layer_entries"));
+        assert_eq!(
+            read.findings[0].limit,
+            Some(crate::limits::LimitName::MaxLayerEntries)
+        );
         assert_eq!(read.entries.len(), 3);
     }
 
@@ -789,6 +792,9 @@ mod tests {
         let huge = pax_sparse(60 << 30);
         let read_huge = read(&huge, 512).expect("a tar");
         assert_eq!(kinds(&read_huge), [FindingKind::LimitExceeded]);
-        assert_eq!(read_huge.findings[0].limit, Some("max_expansion_ratio"));
+        assert_eq!(
+            read_huge.findings[0].limit,
+            Some(crate::limits::LimitName::MaxExpansionRatio)
+        );
     }
 }

@@ -161,7 +161,7 @@ impl Snapshots<'_> {
     ) -> Result<(), ContainerdError> {
         let request = self.session.request(ApplyRequest {
             diff: Some(Descriptor {
-                media_type: layer.media_type.clone(),
+                media_type: layer.media_type.to_string(),
                 digest: layer.digest_string(),
                 size: i64::try_from(layer.size).unwrap_or(i64::MAX),
                 annotations: HashMap::new(),

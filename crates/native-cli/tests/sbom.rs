@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 use serde_json::{Value, json};
 use support::scratch;
 use test_support::images::{Image, Layer, docker_archive, docker_save, layer_tar};
+use test_support::sbom_validators::{cyclonedx_valid, spdx_valid, venv};
 
 const DPKG_STATUS: &[u8] = b"Package: libfoo1
 Status: install ok installed
@@ -325,4 +326,33 @@ fn a_bad_source_date_epoch_is_refused() {
         .expect("the airlock binary runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(said(&out).contains("SOURCE_DATE_EPOCH"), "{}", said(&out));
+}
+
+/// What the binary writes passes the official validators, as the core's
+/// documents do (`crates/verify-core/tests/sbom_validators.rs`).
+#[test]
+fn cli_documents_pass_the_official_validators() {
+    let venv = venv();
+    let dir = scratch("sbom-validators");
+    let bundle = debian_bundle(&dir);
+    // pyspdxtools reads the format from the file name.
+    for (format, name, check) in [
+        (
+            "spdx-json",
+            "app.spdx.json",
+            spdx_valid as fn(&Path, &Path) -> Result<(), String>,
+        ),
+        ("cyclonedx-json", "app.cdx.json", cyclonedx_valid),
+    ] {
+        let file = dir.join(name);
+        let out = sbom(&[
+            bundle.to_str().expect("utf-8"),
+            "--format",
+            format,
+            "-o",
+            file.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+        check(&venv, &file).unwrap_or_else(|e| panic!("{format}: the validator refused it:\n{e}"));
+    }
 }

@@ -19,8 +19,9 @@ pub struct Cli {
 pub enum Command {
     /// Verify a bundle: whole-file hash, every blob, every manifest and layer.
     Verify(VerifyArgs),
-    /// Show the images, tags, platforms and layers a bundle would load
-    /// (verifying it on the way).
+    /// Show the images a bundle would load: tags, platforms, config, OS,
+    /// packages, layers and what each changed, or (--files) their file
+    /// trees (verifying the bundle on the way).
     Inspect(InspectArgs),
     /// Verify a bundle and, in the same read, import it: nothing becomes
     /// visible in the target unless every check passed.
@@ -135,9 +136,10 @@ pub struct InspectArgs {
     /// whole file tree (`images[].files`).
     #[arg(long, conflicts_with_all = ["files", "image"])]
     pub json: bool,
-    /// Show each image's file tree, all layers applied, with size, mode,
-    /// owner, link target, the layer that last wrote each path, and marks
-    /// for setuid/setgid files, device nodes and world-writable paths.
+    /// Show each image's file tree, all layers applied: mode, uid:gid, size,
+    /// the layer that last wrote each path (`L2`), `-> target` for a
+    /// symlink, `=> path` for a hard link, and marks for setuid/setgid
+    /// files, device nodes and world-writable paths.
     #[arg(long)]
     pub files: bool,
     /// Show only this image: one of its names (`app:1.0` or

@@ -192,7 +192,66 @@ fn mode_string(file_type: FileType, mode: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{FileType, last_siblings, mode_string};
+    use super::{FileEntry, FileType, Style, last_siblings, mode_string, tree};
+
+    /// Entries as the report's JSON gives them (the type is the core's to
+    /// build).
+    fn entries(rows: &[(&str, &str, u32, usize)]) -> Vec<FileEntry> {
+        rows.iter()
+            .map(|(path, kind, mode, layer)| {
+                serde_json::from_value(serde_json::json!({
+                    "path": path, "type": kind, "size": 3, "mode": mode,
+                    "uid": 0, "gid": 0, "layer": layer,
+                }))
+                .expect("a file entry")
+            })
+            .collect()
+    }
+
+    fn shown(files: &[FileEntry], only_layer: Option<usize>) -> Vec<String> {
+        let mut out = String::new();
+        tree(&mut out, files, only_layer, Style { color: false });
+        out.lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn children_sit_under_their_directory_whatever_the_byte_order() {
+        // By bytes, `a.b` sorts between `a` and `a/x`.
+        let files = entries(&[
+            ("a", "dir", 0o755, 0),
+            ("a.b", "file", 0o644, 0),
+            ("a/x", "file", 0o644, 0),
+        ]);
+        let lines = shown(&files, None);
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert!(lines[0].ends_with("├── a/"), "{lines:#?}");
+        assert!(lines[1].ends_with("│   └── x"), "{lines:#?}");
+        assert!(lines[2].ends_with("└── a.b"), "{lines:#?}");
+    }
+
+    #[test]
+    fn one_layer_keeps_its_paths_and_names_their_directories() {
+        let files = entries(&[
+            ("usr", "dir", 0o755, 0),
+            ("usr/bin", "dir", 0o755, 0),
+            ("usr/bin/tool", "file", 0o4755, 2),
+            ("usr/lib", "file", 0o644, 0),
+        ]);
+        let lines = shown(&files, Some(2));
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        // Context: no columns, only the name.
+        assert_eq!(lines[0].trim_start(), "└── usr/");
+        assert_eq!(lines[1].trim_start(), "└── bin/");
+        assert!(lines[2].contains("-rwsr-xr-x") && lines[2].contains(" L3 "));
+        assert!(lines[2].ends_with("└── tool  [setuid]"), "{lines:#?}");
+        assert!(!lines.iter().any(|l| l.contains("lib")), "{lines:#?}");
+
+        let none = shown(&files, Some(1));
+        assert_eq!(
+            none,
+            ["  (nothing this layer wrote is left in the final image)"]
+        );
+    }
 
     #[test]
     fn modes_read_like_ls() {

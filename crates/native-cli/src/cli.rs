@@ -19,8 +19,9 @@ pub struct Cli {
 pub enum Command {
     /// Verify a bundle: whole-file hash, every blob, every manifest and layer.
     Verify(VerifyArgs),
-    /// Show the images, tags, platforms and layers a bundle would load
-    /// (verifying it on the way).
+    /// Show the images a bundle would load: tags, platforms, config, OS,
+    /// packages, layers and what each changed, or (--files) their file
+    /// trees (verifying the bundle on the way).
     Inspect(InspectArgs),
     /// Verify a bundle and, in the same read, import it: nothing becomes
     /// visible in the target unless every check passed.
@@ -29,6 +30,10 @@ pub enum Command {
     /// staged on local disk while it is read, and nothing is sent unless
     /// every check passed.
     Push(PushArgs),
+    /// Verify a bundle and write a software bill of materials for one of its
+    /// images: the OS and packages found in its layers, as SPDX 2.3 or
+    /// CycloneDX 1.6 JSON. A bundle that fails verification gets none.
+    Sbom(SbomArgs),
     /// Print SHA-256 sums in `sha256sum` format.
     Hash {
         /// Files to hash (`-` for standard input).
@@ -127,9 +132,27 @@ pub struct VerifyArgs {
 pub struct InspectArgs {
     #[command(flatten)]
     pub source: Source,
-    /// Print the report as one JSON object on stdout.
-    #[arg(long)]
+    /// Print the report as one JSON object on stdout, with each image's
+    /// whole file tree (`images[].files`).
+    #[arg(long, conflicts_with_all = ["files", "image"])]
     pub json: bool,
+    /// Show each image's file tree, all layers applied: mode, uid:gid, size,
+    /// the layer that last wrote each path (`L2`), `-> target` for a
+    /// symlink, `=> path` for a hard link, and marks for setuid/setgid
+    /// files, device nodes and world-writable paths.
+    #[arg(long)]
+    pub files: bool,
+    /// Show only this image: one of its names (`app:1.0` or
+    /// `docker.io/library/app:1.0`) or the start of its manifest or config
+    /// digest.
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+    /// With --files: show only what layer N (numbered from 1, as the layer
+    /// table shows) added or changed and the final image still has; the
+    /// directories above them are shown by name for context. What the layer
+    /// removed is counted in the layer table.
+    #[arg(long, value_name = "N", requires = "files", value_parser = clap::value_parser!(u32).range(1..))]
+    pub layer: Option<u32>,
     /// Read the whole bundle even after a finding that settles the verdict
     /// (tar framing broken, a corrupt compressed stream, an entry or header
     /// limit): the report then lists every finding and compares the file's
@@ -137,6 +160,31 @@ pub struct InspectArgs {
     /// findings so far.
     #[arg(long)]
     pub full_report: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// The image to describe: one of its names (`app:1.0` or
+    /// `docker.io/library/app:1.0`) or the start of its manifest or config
+    /// digest. Needed when the bundle holds more than one image.
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+    /// The document to write: `spdx-json` (SPDX 2.3) or `cyclonedx-json`
+    /// (CycloneDX 1.6). Its creation time is `SOURCE_DATE_EPOCH` when set,
+    /// else now.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_sbom_format)]
+    pub format: verify_core::sbom::SbomFormat,
+    /// Write the document to FILE (replaced whole, never left half-written)
+    /// instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn parse_sbom_format(s: &str) -> Result<verify_core::sbom::SbomFormat, String> {
+    s.parse()
+        .map_err(|e: verify_core::sbom::UnknownSbomFormat| e.to_string())
 }
 
 #[derive(Debug, Args)]

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::commands::{load, push, sums, verify};
+use crate::commands::{inspect, load, push, sbom, sums, verify};
 use crate::untrusted::Untrusted;
 
 /// Exit statuses, as documented in `--help`.
@@ -27,8 +27,9 @@ const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Verify(args) => verify::run(&args.source, args.json, args.full_report, false),
-        Command::Inspect(args) => verify::run(&args.source, args.json, args.full_report, true),
+        Command::Verify(args) => verify::run(&args.source, args.json, args.full_report),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Sbom(args) => sbom::run(&args),
         Command::Load(args) => load::run(&args),
         Command::Push(args) => push::run(&args),
         Command::Hash { files } => sums::hash(&files),

@@ -4,10 +4,13 @@
 //! platforms, entry names, messages quoting them, file names) is written
 //! through [`Untrusted`]; only digests, numbers and our own words are not.
 
+mod files;
+
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use verify_core::contents::ImageConfig;
-use verify_core::{BundleFormat, Compression, Platform, Report, Severity, Verdict};
+use verify_core::contents::{ImageConfig, LayerChanges};
+use verify_core::{BundleFormat, Compression, ImageReport, Platform, Report, Severity, Verdict};
 
 use crate::import::ImportSummary;
 use crate::sidecar::Recorded;
@@ -262,67 +265,186 @@ pub fn verify(name: &str, report: &Report, recorded: Option<&Recorded>, style: S
     out
 }
 
-/// `airlock inspect`: every image with its layers.
-pub fn inspect(name: &str, report: &Report, recorded: Option<&Recorded>, style: Style) -> String {
+/// What `airlock inspect` shows of each image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Config, OS, packages, layers and what each changed, history.
+    Details,
+    /// The final file tree (`--files`), or only what one layer (0-based)
+    /// added or changed (`--layer`).
+    Files { only_layer: Option<usize> },
+}
+
+/// `airlock inspect`: the images given (all of the report's, or the one
+/// `--image` chose), then the findings and the verdict.
+pub fn inspect(
+    name: &str,
+    report: &Report,
+    images: &[&ImageReport],
+    view: View,
+    recorded: Option<&Recorded>,
+    style: Style,
+) -> String {
     let mut out = String::new();
     bundle_lines(&mut out, name, report, recorded, style);
-    for image in report.images() {
+    for image in images {
         out.push('\n');
         let _ = writeln!(out, "{}", style.paint("1", &names(&image.repo_tags)));
-        let _ = writeln!(out, "  platform  {}", platform(image.platform.as_ref()));
-        if let Some(c) = &image.created {
-            let _ = writeln!(out, "  created   {}", Untrusted(c));
-        }
-        if let Some(d) = image.config_digest {
-            let _ = writeln!(out, "  config    {d}");
-        }
-        if let Some(d) = image.manifest_digest {
-            let _ = writeln!(out, "  manifest  {d}");
-        }
-        if let Some(config) = &image.config {
-            config_lines(&mut out, config, style);
-        }
-        let rows: Vec<[String; 5]> = image
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                [
-                    format!("  {}", i + 1),
-                    l.digest
-                        .map(|d| short(&d.to_hex()).to_owned())
-                        .unwrap_or_default(),
-                    {
-                        let media_type = l.media_type.to_string();
-                        let short = media_type.rsplit('.').next().unwrap_or(&media_type);
-                        Untrusted(short).to_string()
-                    },
-                    l.size.map(size).unwrap_or_default(),
-                    l.uncompressed_size.map(size).unwrap_or_else(|| "?".into()),
-                ]
-            })
-            .collect();
-        table(
-            &mut out,
-            ["  #", "LAYER", "TYPE", "SIZE", "UNPACKED"],
-            &rows,
-        );
-        if let Some(config) = &image.config
-            && !config.history.is_empty()
-        {
-            out.push('\n');
-            for step in &config.history {
-                let made = step
-                    .layer
-                    .map_or_else(|| "  -".to_owned(), |l| format!("{:>3}", l + 1));
-                let by = step.created_by.as_deref().unwrap_or("");
-                let _ = writeln!(out, "  {made}  {}", Untrusted(by));
-            }
+        match view {
+            View::Details => image_details(&mut out, image, style),
+            View::Files { only_layer } => match &image.files {
+                Some(tree) => files::tree(&mut out, tree, only_layer, style),
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "  no file tree: a layer of this image could not be read (see the findings)"
+                    );
+                }
+            },
         }
     }
     out.push('\n');
     conclusion(&mut out, report, style);
     out
+}
+
+fn image_details(out: &mut String, image: &ImageReport, style: Style) {
+    let _ = writeln!(out, "  platform  {}", platform(image.platform.as_ref()));
+    if let Some(c) = &image.created {
+        let _ = writeln!(out, "  created   {}", Untrusted(c));
+    }
+    if let Some(d) = image.config_digest {
+        let _ = writeln!(out, "  config    {d}");
+    }
+    if let Some(d) = image.manifest_digest {
+        let _ = writeln!(out, "  manifest  {d}");
+    }
+    if let Some(os) = &image.os {
+        let named = os.pretty_name.clone().unwrap_or_else(|| {
+            [Some(os.id.as_str()), os.version_id.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        let _ = writeln!(out, "  os        {}", Untrusted(&named));
+    }
+    if let Some(config) = &image.config {
+        config_lines(out, config, style);
+    }
+    package_lines(out, image);
+    layer_table(out, image);
+    if let Some(config) = &image.config
+        && !config.history.is_empty()
+    {
+        out.push('\n');
+        for step in &config.history {
+            let made = step
+                .layer
+                .map_or_else(|| "  -".to_owned(), |l| format!("{:>3}", l + 1));
+            let by = step.created_by.as_deref().unwrap_or("");
+            let _ = writeln!(out, "  {made}  {}", Untrusted(by));
+        }
+    }
+}
+
+/// Packages counted by type (`12 deb, 3 pypi`), then the files the
+/// catalogers could not read.
+fn package_lines(out: &mut String, image: &ImageReport) {
+    match &image.packages {
+        None => {
+            let _ = writeln!(
+                out,
+                "  packages  not listed: a layer of this image could not be read"
+            );
+        }
+        Some(packages) if packages.is_empty() => {
+            let _ = writeln!(out, "  packages  none found");
+        }
+        Some(packages) => {
+            let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
+            for p in packages {
+                *by_type.entry(p.ecosystem.purl_type()).or_default() += 1;
+            }
+            let counts: Vec<String> = by_type.iter().map(|(t, n)| format!("{n} {t}")).collect();
+            let _ = writeln!(out, "  packages  {}", counts.join(", "));
+        }
+    }
+    for note in &image.package_notes {
+        let _ = writeln!(
+            out,
+            "  note      {} (layer {}): {}",
+            Untrusted(&note.file),
+            note.layer + 1,
+            Untrusted(&note.message)
+        );
+    }
+}
+
+/// One row per layer: what it is, and what it did to the tree below it.
+fn layer_table(out: &mut String, image: &ImageReport) {
+    let rows: Vec<[String; 9]> = image
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let [added, changed, removed, wasted] = change_cells(l.changes.as_ref());
+            [
+                format!("  {}", i + 1),
+                l.digest
+                    .map(|d| short(&d.to_hex()).to_owned())
+                    .unwrap_or_default(),
+                {
+                    let media_type = l.media_type.to_string();
+                    let short = media_type.rsplit('.').next().unwrap_or(&media_type);
+                    Untrusted(short).to_string()
+                },
+                l.size.map(size).unwrap_or_default(),
+                l.uncompressed_size.map(size).unwrap_or_else(|| "?".into()),
+                added,
+                changed,
+                removed,
+                wasted,
+            ]
+        })
+        .collect();
+    table(
+        out,
+        [
+            "  #", "LAYER", "TYPE", "SIZE", "UNPACKED", "ADDED", "CHANGED", "REMOVED", "WASTED",
+        ],
+        &rows,
+    );
+}
+
+/// `count (bytes)` for added, changed and removed paths, and the bytes a
+/// later layer hid; `?` when the image's layers could not all be read.
+fn change_cells(changes: Option<&LayerChanges>) -> [String; 4] {
+    let Some(c) = changes else {
+        return [
+            "?".to_owned(),
+            "?".to_owned(),
+            "?".to_owned(),
+            "?".to_owned(),
+        ];
+    };
+    let cell = |count: u64, bytes: u64| {
+        if count == 0 {
+            "0".to_owned()
+        } else {
+            format!("{count} ({})", size(bytes))
+        }
+    };
+    [
+        cell(c.added, c.added_bytes),
+        cell(c.changed, c.changed_bytes),
+        cell(c.removed, c.removed_bytes),
+        if c.wasted_bytes == 0 {
+            "-".to_owned()
+        } else {
+            size(c.wasted_bytes)
+        },
+    ]
 }
 
 /// What the image runs and as whom, its environment (secrets marked),

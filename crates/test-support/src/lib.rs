@@ -4,6 +4,7 @@
 
 pub mod cases;
 pub mod images;
+pub mod sbom_validators;
 
 use std::path::{Path, PathBuf};
 

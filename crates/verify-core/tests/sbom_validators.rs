@@ -5,25 +5,11 @@
 //! `$AIRLOCK_SBOM_VENV`, else `target/sbom-venv` in the workspace.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use test_support::sbom_validators::{cyclonedx_valid, spdx_valid, venv};
 use verify_core::Digest;
 use verify_core::contents::{OsInfo, Package};
 use verify_core::sbom::{SbomFormat, SbomImage, SbomInput, Timestamp};
-
-fn venv() -> PathBuf {
-    let dir = std::env::var_os("AIRLOCK_SBOM_VENV").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/sbom-venv"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("bin/pyspdxtools").is_file(),
-        "the SBOM validators are not installed at {}: run `cargo xtask test`, \
-         or create that virtualenv with `pip install -r xtask/sbom-validators.txt`",
-        dir.display()
-    );
-    dir
-}
 
 /// Every ecosystem, scoped and odd names, licences free text and none, a
 /// Go main module at `(devel)`, and an OS.
@@ -77,54 +63,6 @@ fn out_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sbom-validators");
     std::fs::create_dir_all(&dir).expect("a scratch directory");
     dir
-}
-
-/// Runs pyspdxtools; Ok when it accepts the file.
-fn spdx_valid(venv: &Path, file: &Path) -> Result<(), String> {
-    let out = Command::new(venv.join("bin/pyspdxtools"))
-        .arg("-i")
-        .arg(file)
-        .output()
-        .expect("pyspdxtools runs");
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(said)
-    }
-}
-
-const CYCLONEDX_CHECK: &str = "
-import sys
-from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonStrictValidator
-with open(sys.argv[1], encoding='utf-8') as f:
-    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(f.read())
-if error is not None:
-    print(error)
-    sys.exit(1)
-";
-
-fn cyclonedx_valid(venv: &Path, file: &Path) -> Result<(), String> {
-    let out = Command::new(venv.join("bin/python"))
-        .args(["-c", CYCLONEDX_CHECK])
-        .arg(file)
-        .output()
-        .expect("python runs");
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(said)
-    }
 }
 
 fn input<'a>(

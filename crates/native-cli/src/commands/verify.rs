@@ -1,5 +1,4 @@
-//! `airlock verify` and `airlock inspect`: the same single pass, shown two
-//! ways.
+//! `airlock verify`: one pass over the bundle, and its verdict.
 
 use std::io::Write;
 
@@ -12,21 +11,11 @@ use crate::error::CliError;
 use crate::pipeline;
 use crate::render;
 
-/// Verifies the bundle and shows the verdict (`inspect`: the images too).
-pub fn run(
-    source: &Source,
-    json: bool,
-    full_report: bool,
-    inspect: bool,
-) -> Result<bool, CliError> {
+/// Verifies the bundle and shows the verdict.
+pub fn run(source: &Source, json: bool, full_report: bool) -> Result<bool, CliError> {
     let (options, recorded) = options_for(source)?;
-    let reading = if full_report {
-        pipeline::Reading::ToTheEnd
-    } else {
-        pipeline::Reading::UntilSettled
-    };
     let report = with_progress(source, |path, progress, _| {
-        pipeline::verify_file(path, options, reading, progress)
+        pipeline::verify_file(path, options, reading(full_report), progress)
     })?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -34,12 +23,17 @@ pub fn run(
         write_json(&mut out, &report)?;
     } else {
         let name = source.bundle.display().to_string();
-        let text = if inspect {
-            render::inspect(&name, &report, recorded.as_ref(), style())
-        } else {
-            render::verify(&name, &report, recorded.as_ref(), style())
-        };
+        let text = render::verify(&name, &report, recorded.as_ref(), style());
         let _ = out.write_all(text.as_bytes());
     }
     Ok(report.verdict() == Verdict::Ok)
+}
+
+/// `--full-report` reads on past a settled verdict.
+pub fn reading(full_report: bool) -> pipeline::Reading {
+    if full_report {
+        pipeline::Reading::ToTheEnd
+    } else {
+        pipeline::Reading::UntilSettled
+    }
 }

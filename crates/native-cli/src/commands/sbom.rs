@@ -1,0 +1,137 @@
+//! `airlock sbom`: verify the bundle, then describe one image's OS and
+//! packages as SPDX or CycloneDX JSON. Nothing is written for a bundle that
+//! fails: a bill of materials vouches for bytes that were checked.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use verify_core::sbom::{SbomImage, SbomInput, Timestamp};
+use verify_core::{ImageReport, Verdict};
+
+use super::select;
+use super::source::{options_for, with_progress};
+use crate::cli::SbomArgs;
+use crate::error::CliError;
+use crate::pipeline;
+use crate::render::{self, Style};
+use crate::untrusted::Untrusted;
+
+/// Verifies the bundle and writes the document; `Ok(false)` (and no
+/// document) when the bundle failed.
+pub fn run(args: &SbomArgs) -> Result<bool, CliError> {
+    // Read before the bundle, so a bad value costs no read.
+    let created = creation_time()?;
+    let (options, recorded) = options_for(&args.source)?;
+    // A read stops early only at a settled failure, which gets no SBOM
+    // anyway; a bundle that passes is always read to its end, so its
+    // packages are complete.
+    let report = with_progress(&args.source, |path, progress, _| {
+        pipeline::verify_file(path, options, pipeline::Reading::UntilSettled, progress)
+    })?;
+    if report.verdict() != Verdict::Ok {
+        // stdout is the document's; the reasons go to stderr.
+        let name = args.source.bundle.display().to_string();
+        let text = render::verify(&name, &report, recorded.as_ref(), Style { color: false });
+        let _ = std::io::stderr().write_all(text.as_bytes());
+        eprintln!("airlock: the bundle failed verification; no SBOM was written");
+        return Ok(false);
+    }
+    let image = match &args.image {
+        Some(reference) => select::named(report.images(), reference)?,
+        None => select::only(report.images())?,
+    };
+    let document = args.format.write(&SbomInput {
+        image: sbom_image(image)?,
+        os: image.os.as_ref(),
+        packages: image.packages.as_deref().ok_or_else(|| {
+            CliError::Usage(format!(
+                "the packages of {} could not be read",
+                image.display_name()
+            ))
+        })?,
+        created,
+        tool_version: env!("CARGO_PKG_VERSION"),
+    });
+    for note in &image.package_notes {
+        eprintln!(
+            "airlock: note: {} (layer {}): {}",
+            Untrusted(&note.file),
+            note.layer + 1,
+            Untrusted(&note.message)
+        );
+    }
+    match &args.output {
+        Some(path) => write_whole(path, document.as_bytes())?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(document.as_bytes())
+                .and_then(|()| writeln!(out))
+                .and_then(|()| out.flush())
+                .map_err(|e| CliError::io(Path::new("<stdout>"), e))?;
+        }
+    }
+    Ok(true)
+}
+
+/// The image's name and digests. A docker-archive without an OCI layout
+/// (`docker save` before 25, `podman save`) has no manifest digest, and
+/// both formats name the image by it.
+fn sbom_image(image: &ImageReport) -> Result<SbomImage<'_>, CliError> {
+    let (Some(manifest_digest), Some(config_digest)) = (image.manifest_digest, image.config_digest)
+    else {
+        return Err(CliError::Usage(format!(
+            "{} has no manifest digest (a docker-archive without index.json, as docker save \
+             before 25 and podman save write it): an SBOM names the image by its manifest \
+             digest; save it with `docker save` >= 25 or as an OCI archive",
+            image.display_name()
+        )));
+    };
+    Ok(SbomImage {
+        reference: image.repo_tags.first().map(String::as_str),
+        manifest_digest,
+        config_digest,
+    })
+}
+
+/// `SOURCE_DATE_EPOCH` when set (reproducible builds,
+/// <https://reproducible-builds.org/specs/source-date-epoch/>), else now.
+fn creation_time() -> Result<Timestamp, CliError> {
+    let seconds = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(text) => text.trim().parse::<u64>().map_err(|_| {
+            CliError::Usage(format!(
+                "SOURCE_DATE_EPOCH={text:?} is not a whole number of seconds since 1970"
+            ))
+        })?,
+        Err(_) => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    };
+    Timestamp::from_unix_seconds(seconds).map_err(|e| CliError::Usage(e.to_string()))
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it over
+/// `path`: a reader never sees half a document, and an error leaves
+/// whatever was at `path` as it was.
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let io = |e| CliError::io(path, e);
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".airlock-sbom-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // As any new file would be (the umask applies), not tempfile's 0600.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut file = builder.tempfile_in(dir).map_err(io)?;
+    file.write_all(bytes)
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(io)?;
+    file.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}

@@ -1,7 +1,7 @@
 //! Ground truth, not fixtures alone (issue #14): a real Debian image, built
 //! from Debian's packages by `tests/ground-truth/build-debian-image.sh`,
 //! saved as a docker-archive and as an oci-archive. What `airlock inspect
-//! --json --files` lists for each must equal what tools other than Airlock
+//! --json` lists for each must equal what tools other than Airlock
 //! find in the same image: the packages `dpkg-query -W` reads from the final
 //! rootfs, and the file tree `umoci unpack` lays out, path by path (type,
 //! size, mode, owner, link), after the second layer's whiteouts, opaque
@@ -148,7 +148,7 @@ fn clean(path: &str) -> String {
     parts.join("/")
 }
 
-/// `images[0].files[]` of an `airlock inspect --json --files` report.
+/// `images[0].files[]` of an `airlock inspect --json` report (which carries the trees).
 ///
 /// A `hardlink` is compared as the `file` it shares content with: its own
 /// mode and owner, its source's size. That is what the unpacked rootfs
@@ -295,7 +295,6 @@ fn assert_none(what: &str, differences: &[String]) {
 // ---------------------------------------------------------------------------
 
 #[test]
-#[ignore = "needs the layer reader (issue 14)"]
 fn airlock_lists_what_dpkg_and_umoci_find() {
     let dir = truth_dir();
     let packages = parse_packages_tsv(&read(&dir.join("packages.tsv"))).expect("packages.tsv");
@@ -308,7 +307,7 @@ fn airlock_lists_what_dpkg_and_umoci_find() {
     for archive in ["debian.docker.tar", "debian.oci.tar"] {
         let path = dir.join(archive);
         let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-            .args(["inspect", "--json", "--files"])
+            .args(["inspect", "--json"])
             .arg(&path)
             .output()
             .expect("the airlock binary runs");

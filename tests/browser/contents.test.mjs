@@ -310,10 +310,11 @@ test(`${MANY.toLocaleString()} files: no main-thread task over ${MAX_GAP_MS} ms`
   assert.match(await page.locator("section.image .matches p.more").textContent(), new RegExp(`${(all - 200).toLocaleString()} more`));
   await measure("filter matching every path");
 
+  // Chromium reports tasks of 50 ms and more; 0 means none that long.
   const longest = Math.max(...Object.values(gaps).map((g) => g.longestTask));
   console.log(
     `${MANY.toLocaleString()} files: verified in ${(verifiedMs / 1000).toFixed(1)} s, tree shown ${(shownMs / 1000).toFixed(1)} s after the pick; ` +
-      `longest main-thread task ${longest} ms (${Object.entries(gaps).map(([k, g]) => `${k}: task ${g.longestTask} ms, frame gap ${g.frameGap} ms`).join("; ")})`,
+      `longest main-thread task ${longest ? `${longest} ms` : "under 50 ms"} (${Object.entries(gaps).map(([k, g]) => `${k}: frame gap ${g.frameGap} ms`).join("; ")})`,
   );
   fs.writeFileSync(path.join(SHOTS, "many-files.json"), JSON.stringify({ files: MANY, verifiedMs, shownMs, gaps }, null, 2));
   await page.screenshot({ path: path.join(SHOTS, "many-files.png") });

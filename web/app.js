@@ -270,7 +270,7 @@
           el("td", {}, l.size != null ? size(l.size) : "?"),
           el("td", {}, l.uncompressed_size != null ? size(l.uncompressed_size) : "?"),
           ...contents.changeCells(l),
-          el("td", { class: "command mono", title: made.get(i) || "" }, made.get(i) || ""),
+          el("td", { class: "command mono", title: airlockVisible(made.get(i) || "") }, made.get(i) || ""),
         ),
       ),
     );

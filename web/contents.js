@@ -6,7 +6,7 @@
 // Long walks (the filter, a package table) run in slices between frames.
 "use strict";
 
-/* global airlockTree */
+/* global airlockTree, airlockVisible */
 
 // `ctx`: { el, t, size } from app.js. Every text from the bundle passes
 // through `el`, which shows it with airlockVisible.
@@ -240,7 +240,7 @@ function airlockContents(ctx) {
               rows.push(
                 el(
                   "tr",
-                  { title: p.purl },
+                  { title: airlockVisible(p.purl) },
                   el("td", {}, p.name),
                   el("td", { class: "mono" }, p.version),
                   el("td", {}, p.arch || ""),

@@ -135,6 +135,7 @@ export function writeContentsBundle(file) {
     { name: "etc/", type: T.dir, mode: 0o755 },
     { name: "etc/os-release", data: 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' },
     { name: "etc/old.conf", data: "gone in layer 2\n" },
+    { name: "etc/invoice\u202egpj.exe", data: "a right-to-left override in a name\n" },
     { name: "etc/shared-by-all", mode: 0o666, data: "anyone may write\n" },
     { name: "usr/", type: T.dir, mode: 0o755 },
     { name: "usr/bin/", type: T.dir, mode: 0o755 },

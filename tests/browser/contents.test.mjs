@@ -148,7 +148,12 @@ test("layers with whiteouts, a setuid file and a dpkg database: tree, marks, pac
   const top = await page.locator("section.image ul.tree[role=tree] > li").evaluateAll((els) => els.map((e) => e.dataset.path));
   assert.deepEqual(top, ["app", "bin", "dev", "etc", "tmp", "usr", "var"]);
   await expand(page, "etc");
-  assert.deepEqual(await childPaths(page, "etc"), ["etc/os-release", "etc/shared-by-all"], "old.conf is whited out");
+  assert.deepEqual(
+    await childPaths(page, "etc"),
+    ["etc/invoice\u202egpj.exe", "etc/os-release", "etc/shared-by-all"],
+    "old.conf is whited out",
+  );
+  assert.match(await rowText(page, "etc/invoice\u202egpj.exe"), /^invoice\\u\{202e\}gpj\.exe/, "a bidi override shows as an escape");
   await expand(page, "var");
   await expand(page, "var/cache");
   assert.deepEqual(await childPaths(page, "var/cache"), ["var/cache/fresh"], "the opaque directory hides the lower cache");

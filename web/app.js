@@ -3,15 +3,22 @@
 // (in the workers); this file only reads inputs and renders results.
 "use strict";
 
-/* global AIRLOCK_STRINGS, AIRLOCK_KINDS, airlockVisible */
+/* global AIRLOCK_STRINGS, AIRLOCK_KINDS, airlockVisible, airlockContents */
 
 (function () {
   const $ = (id) => document.getElementById(id);
   let lang = pickLanguage();
   let running = null; // { workers, file, started }
   let lastReport = null;
+  let lastTrees = []; // per image: its compact file tree (web/tree.js) or null
+  let views = []; // per image: what its tree view keeps across re-renders
   let lastFileName = "";
   let sumsFile = null;
+  // The verify worker of the shown report, kept for "Save SBOM": it holds
+  // the report in wasm, so nothing is sent back to it but a request.
+  let sbomWorker = null;
+  const sbomWaiting = new Map();
+  let sbomNext = 0;
 
   function pickLanguage() {
     const saved = safeStorage("airlock-lang");
@@ -30,7 +37,15 @@
     return null;
   }
 
-  const t = (key) => AIRLOCK_STRINGS[lang][key] || AIRLOCK_STRINGS.en[key] || key;
+  // A key one language lacks is recorded (the browser tests fail on it)
+  // and shown in English rather than not at all.
+  window.airlockMissingStrings = [];
+  const t = (key) => {
+    const text = AIRLOCK_STRINGS[lang][key];
+    if (text !== undefined) return text;
+    window.airlockMissingStrings.push(`${lang}:${key}`);
+    return AIRLOCK_STRINGS.en[key] || key;
+  };
   const kindText = (kind) => AIRLOCK_KINDS[lang][kind] || kind;
 
   function applyLanguage() {
@@ -73,6 +88,8 @@
     return node;
   }
 
+  const contents = airlockContents({ el, t, size });
+
   // --- workers --------------------------------------------------------------
 
   function makeWorker() {
@@ -92,7 +109,10 @@
     const file = $("bundle").files[0];
     if (!file) return;
     cancel(false);
+    dropSbomWorker();
     lastReport = null;
+    lastTrees = [];
+    views = [];
     lastFileName = file.name;
     delete document.body.dataset.verdict;
     window.airlockReport = undefined;
@@ -127,9 +147,15 @@
         setProgress(msg.bytes, msg.total, msg.elapsedMs);
         document.body.dataset.wasmBytes = String(msg.wasmBytes || 0);
       } else if (msg.type === "report") {
-        const report = JSON.parse(msg.json);
+        // The verify worker stays, holding the report for "Save SBOM".
+        mine.workers = mine.workers.filter((w) => w !== verifyWorker);
         cancel(false);
-        finished(report, msg.elapsedMs);
+        keepForSbom(verifyWorker);
+        // Receiving a large report (file trees) takes a task of its own;
+        // rendering it waits for the next, so neither blocks for long.
+        setTimeout(() => {
+          if (sbomWorker === verifyWorker) finished(msg.report, msg.trees, msg.elapsedMs);
+        }, 0);
       } else if (msg.type === "sums-error") {
         fail(`${t("sums_problem")} (${msg.source || t("paste_label")}): ${msg.message}`);
       } else if (msg.type === "error") {
@@ -170,8 +196,10 @@
     $("problem").textContent = airlockVisible(message);
   }
 
-  function finished(report, elapsedMs) {
+  function finished(report, trees, elapsedMs) {
     lastReport = report;
+    lastTrees = trees;
+    views = report.images.map(() => contents.newView());
     window.airlockReport = report;
     document.body.dataset.elapsedMs = String(Math.round(elapsedMs || 0));
     render(report);
@@ -206,7 +234,7 @@
       ...rows.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", { class: k === t("sha256") ? "mono" : "" }, v))),
     );
 
-    $("images").replaceChildren(...report.images.map(renderImage));
+    $("images").replaceChildren(...report.images.map((image, i) => renderImage(image, i)));
     $("images-empty").hidden = report.images.length > 0;
 
     const list = $("findings");
@@ -214,9 +242,10 @@
     $("findings-empty").hidden = report.findings.length > 0;
   }
 
-  function renderImage(image) {
+  function renderImage(image, index) {
     const tags = image.repo_tags.length ? image.repo_tags.join(", ") : t("untagged");
     const total = image.layers.reduce((n, l) => n + (l.size || 0), 0);
+    const made = contents.layerCommands(image);
     const layers = el(
       "table",
       { class: "layers" },
@@ -228,6 +257,8 @@
         el("th", {}, t("media_type")),
         el("th", {}, t("size")),
         el("th", {}, t("unpacked")),
+        ...contents.changeHeads(),
+        el("th", {}, t("created_by")),
       ),
       ...image.layers.map((l, i) =>
         el(
@@ -238,12 +269,14 @@
           el("td", {}, l.media_type.split(".").pop()),
           el("td", {}, l.size != null ? size(l.size) : "?"),
           el("td", {}, l.uncompressed_size != null ? size(l.uncompressed_size) : "?"),
+          ...contents.changeCells(l),
+          el("td", { class: "command mono", title: airlockVisible(made.get(i) || "") }, made.get(i) || ""),
         ),
       ),
     );
     return el(
       "section",
-      { class: "image" },
+      { class: "image", "data-image": String(index) },
       el("h3", {}, tags),
       el(
         "p",
@@ -253,8 +286,21 @@
         ` · ${t("layers")}: ${image.layers.length} · ${size(total)}`,
         image.created ? ` · ${t("created")}: ${image.created}` : "",
       ),
-      layers,
+      contents.renderConfig(image),
+      el("h4", {}, t("layers")),
+      el("div", { class: "wide" }, layers),
+      contents.renderPackages(image, (format, button) => saveSbom(index, format, button)),
+      contents.renderFiles(lastTrees[index] || null, views[index] || contents.newView()),
     );
+  }
+
+  // Which image and layer a layer digest names, for a finding.
+  function layerName(digest) {
+    for (const image of lastReport ? lastReport.images : []) {
+      const at = image.layers.findIndex((l) => l.digest === digest);
+      if (at >= 0) return `${t("layer")} ${at + 1} (${digest.slice(0, 19)}…)`;
+    }
+    return digest;
   }
 
   function renderFinding(f) {
@@ -267,6 +313,8 @@
       el("div", { class: "message" }, f.message),
     );
     const where = [];
+    if (f.image) where.push([t("image"), f.image]);
+    if (f.layer) where.push([t("layer"), layerName(f.layer)]);
     if (f.entry) where.push([t("entry"), f.entry]);
     if (f.offset != null) where.push([t("offset"), f.offset.toLocaleString()]);
     if (f.expected != null) where.push([t("expected"), f.expected]);
@@ -277,13 +325,58 @@
     return item;
   }
 
-  function saveJson() {
-    if (!lastReport) return;
-    const blob = new Blob([JSON.stringify(lastReport, null, 2) + "\n"], { type: "application/json" });
-    const a = el("a", { href: URL.createObjectURL(blob), download: `${lastFileName || "bundle"}.airlock.json` });
+  // A download made here from a Blob URL: works from file:// and sends
+  // nothing anywhere.
+  function download(text, name) {
+    const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+    const a = el("a", { href: url, download: name });
     document.body.append(a);
     a.click();
     a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+
+  // The report as `airlock verify --json` writes it (the file trees are
+  // the page's own view, not part of it).
+  function saveJson() {
+    if (!lastReport) return;
+    download(JSON.stringify(lastReport, null, 2) + "\n", `${lastFileName || "bundle"}.airlock.json`);
+  }
+
+  // --- SBOM -------------------------------------------------------------------
+
+  function keepForSbom(worker) {
+    sbomWorker = worker;
+    worker.onerror = null;
+    worker.onmessage = (event) => {
+      const msg = event.data;
+      const done = msg.type === "sbom" && sbomWaiting.get(msg.id);
+      if (!done) return;
+      sbomWaiting.delete(msg.id);
+      done(msg);
+    };
+  }
+
+  function dropSbomWorker() {
+    if (sbomWorker) sbomWorker.terminate();
+    sbomWorker = null;
+    for (const done of sbomWaiting.values()) done({ error: t("cancelled") });
+    sbomWaiting.clear();
+  }
+
+  // Writes image `index`'s SBOM in the worker that holds the report, with
+  // this computer's clock as its creation time, and downloads it.
+  function saveSbom(index, format, button) {
+    if (!sbomWorker) return;
+    const id = ++sbomNext;
+    button.disabled = true;
+    const name = `${lastFileName || "bundle"}.image${index + 1}.${format === "spdx-json" ? "spdx" : "cdx"}.json`;
+    sbomWaiting.set(id, (msg) => {
+      button.disabled = false;
+      if (msg.error) showProblem(`${t("sbom_failed")}: ${msg.error}`);
+      else download(msg.json, name);
+    });
+    sbomWorker.postMessage({ role: "sbom", id, image: index, format, unixSeconds: Math.floor(new Date().getTime() / 1000) });
   }
 
   // --- wiring -----------------------------------------------------------------

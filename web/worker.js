@@ -10,7 +10,7 @@
 // ahead.
 "use strict";
 
-/* global wasm_bindgen, AIRLOCK_WASM_BASE64 */
+/* global wasm_bindgen, AIRLOCK_WASM_BASE64, airlockTree */
 
 // Batches handed to the verify worker and not yet taken in; past this the
 // reader waits, so memory stays flat when verifying is the slower side.
@@ -145,13 +145,50 @@ async function runVerify({ file, sums, sumsName, pasted, port }) {
       } else if (msg.end) {
         progress();
         const json = verifier.finishWithFileSha256(msg.sha256);
-        postMessage({ type: "report", json, elapsedMs: performance.now() - started });
+        postReport(json, verifier, performance.now() - started);
         resolve();
       } else if (msg.error) {
         reject(new Error(msg.error));
       }
     };
   });
+}
+
+// --- the finished report --------------------------------------------------
+
+// The verifier whose report the page shows; it keeps that report, so the
+// page's "Save SBOM" asks it without sending the report back.
+let finishedVerifier = null;
+
+// The report with each image's file tree taken out and sent apart in the
+// compact form of airlockTree (web/tree.js): 200,000 entries as objects
+// would cost the page's main thread a long pause to receive, and the
+// report itself then stays the one `airlock verify --json` gives.
+function postReport(json, verifier, elapsedMs) {
+  finishedVerifier = verifier;
+  const report = JSON.parse(json);
+  const trees = [];
+  const transfer = [];
+  for (const image of report.images) {
+    if (Array.isArray(image.files)) {
+      const tree = airlockTree.compact(image.files);
+      trees.push(tree);
+      transfer.push(...airlockTree.buffers(tree));
+    } else {
+      trees.push(null);
+    }
+    delete image.files;
+  }
+  postMessage({ type: "report", report, trees, elapsedMs }, transfer);
+}
+
+function runSbom({ image, format, unixSeconds, id }) {
+  try {
+    if (!finishedVerifier) throw new Error("no finished verification");
+    postMessage({ type: "sbom", id, json: finishedVerifier.sbom(image, format, unixSeconds) });
+  } catch (e) {
+    postMessage({ type: "sbom", id, error: String(e && e.message ? e.message : e) });
+  }
 }
 
 // Size of this worker's wasm linear memory: the part of its heap that
@@ -167,6 +204,8 @@ onmessage = (event) => {
       runRead(msg.file, msg.port);
     } else if (msg.role === "digest") {
       runDigest(msg.file).catch((e) => postMessage({ type: "error", message: String(e && e.message ? e.message : e) }));
+    } else if (msg.role === "sbom") {
+      runSbom(msg);
     } else if (msg.role === "verify") {
       runVerify(msg).catch((e) => postMessage({ type: "error", message: String(e && e.message ? e.message : e) }));
     }

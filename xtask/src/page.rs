@@ -79,17 +79,20 @@ pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let glue = read(&bindgen_dir.join("verify_wasm.js"))?;
     let wasm = std::fs::read(&optimized).map_err(|e| e.to_string())?;
+    // tree.js goes to both: the worker makes the compact tree, the page reads it.
+    let tree = read(&web.join("tree.js"))?;
     let worker = format!(
-        "{glue}\nconst AIRLOCK_WASM_BASE64 = \"{}\";\n{}",
+        "{glue}\nconst AIRLOCK_WASM_BASE64 = \"{}\";\n{tree}\n{}",
         base64::engine::general_purpose::STANDARD.encode(&wasm),
         read(&web.join("worker.js"))?
     );
     let template = read(&web.join("index.html"))?;
     let css = read(&web.join("style.css"))?;
     let app = format!(
-        "{}\n{}\n{}",
+        "{}\n{}\n{tree}\n{}\n{}",
         read(&web.join("i18n.js"))?,
         read(&web.join("visible.js"))?,
+        read(&web.join("contents.js"))?,
         read(&web.join("app.js"))?
     );
 

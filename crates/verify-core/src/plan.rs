@@ -151,7 +151,8 @@ impl ImportPlan {
     }
 }
 
-fn plan_image(index: usize, image: &ImageReport) -> Result<PlannedImage, PlanError> {
+/// One image's plan; `index` names it in errors.
+pub(crate) fn plan_image(index: usize, image: &ImageReport) -> Result<PlannedImage, PlanError> {
     let missing = |what| PlanError::Incomplete { image: index, what };
     let config = BlobRef {
         digest: image

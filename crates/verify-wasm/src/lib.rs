@@ -1,17 +1,22 @@
 //! The web page's handle on [`verify_core`]: a verifier and a whole-file
 //! hasher that JavaScript feeds with `Uint8Array` chunks, and the sums-file
 //! parser. Reports cross as JSON text so the page sees exactly the shape
-//! `airlock verify --json` prints.
+//! `airlock verify --json` prints, with each image's file tree added. The
+//! last report stays here, so the page can ask for an image's SBOM later
+//! without sending the report back.
 #![forbid(unsafe_code)]
 
 use wasm_bindgen::prelude::*;
 
-use verify_core::{FileHasher, Options, Sha256, Verifier, sums};
+use verify_core::sbom::{SbomFormat, SbomInput, Timestamp};
+use verify_core::{FileHasher, Options, Report, Sha256, Verifier, sums};
 
 /// A verification in progress.
 #[wasm_bindgen]
 pub struct BundleVerifier {
     inner: Option<Verifier>,
+    /// The report `finish*` returned, for `sbom`.
+    report: Option<Report>,
 }
 
 #[wasm_bindgen]
@@ -32,8 +37,11 @@ impl BundleVerifier {
             inner: Some(Verifier::new(
                 Options::new()
                     .with_expected_sha256(expected_sha256)
-                    .with_hash_file(hash_file),
+                    .with_hash_file(hash_file)
+                    // The page shows each image's file tree.
+                    .with_files(true),
             )),
+            report: None,
         })
     }
 
@@ -58,7 +66,7 @@ impl BundleVerifier {
             .take()?
             .finish_settled()
             .map_err(|e| JsError::new(&e.to_string()))?;
-        to_json(&report)
+        self.keep(report)
     }
 
     /// Bytes fed so far.
@@ -71,7 +79,7 @@ impl BundleVerifier {
     /// Ends the stream; returns the report as JSON text.
     pub fn finish(&mut self) -> Result<String, JsError> {
         let report = self.take()?.finish();
-        to_json(&report)
+        self.keep(report)
     }
 
     /// Ends the stream with a whole-file hash computed by another worker.
@@ -79,7 +87,37 @@ impl BundleVerifier {
     pub fn finish_with_file_sha256(&mut self, hex: &str) -> Result<String, JsError> {
         let sha = Sha256::from_hex(hex).map_err(|e| JsError::new(&format!("file SHA-256: {e}")))?;
         let report = self.take()?.finish_with_file_sha256(sha);
-        to_json(&report)
+        self.keep(report)
+    }
+
+    /// The SBOM of image `image` of the finished report, as JSON text.
+    /// `format`: `spdx-json` or `cyclonedx-json`; `unix_seconds`: the
+    /// creation time (the page's clock: `Date.now() / 1000`).
+    pub fn sbom(&self, image: usize, format: &str, unix_seconds: f64) -> Result<String, JsError> {
+        let report = self
+            .report
+            .as_ref()
+            .ok_or_else(|| JsError::new("no finished verification"))?;
+        let image = report
+            .images()
+            .get(image)
+            .ok_or_else(|| JsError::new(&format!("the report has no image {image}")))?;
+        let format: SbomFormat = format.parse().map_err(|e| JsError::new(&format!("{e}")))?;
+        if !unix_seconds.is_finite() || unix_seconds < 0.0 {
+            return Err(JsError::new("the creation time is not a time"));
+        }
+        // Whole seconds: both formats record time to the second.
+        let created = Timestamp::from_unix_seconds(unix_seconds as u64)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        let input = SbomInput::from_image(image, created, env!("CARGO_PKG_VERSION"))
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(format.write(&input))
+    }
+
+    fn keep(&mut self, report: Report) -> Result<String, JsError> {
+        let json = to_json(&report)?;
+        self.report = Some(report);
+        Ok(json)
     }
 
     fn verifier(&mut self) -> Result<&mut Verifier, JsError> {

@@ -54,3 +54,30 @@ fn split_hashing_matches_and_bad_bundle_fails() {
     assert!(BundleVerifier::new(Some("zz".into()), true).is_err());
     assert!(recorded_sha256(b"not a sums file", "x").is_err());
 }
+
+#[wasm_bindgen_test]
+fn files_in_the_report_and_sboms_from_the_kept_report() {
+    let mut v = BundleVerifier::new(None, true).expect("verifier");
+    assert!(v.sbom(0, "spdx-json", 0.0).is_err(), "no report yet");
+    for chunk in GOOD.chunks(65536) {
+        v.update(chunk).expect("update");
+    }
+    let report = verdict(&v.finish().expect("finish"));
+    let files = report["images"][0]["files"]
+        .as_array()
+        .expect("the page asks for the tree");
+    assert!(!files.is_empty());
+
+    let spdx = verdict(&v.sbom(0, "spdx-json", 1_714_564_800.0).expect("spdx"));
+    assert_eq!(spdx["spdxVersion"], "SPDX-2.3");
+    assert_eq!(spdx["creationInfo"]["created"], "2024-05-01T12:00:00Z");
+    let cdx = verdict(
+        &v.sbom(0, "cyclonedx-json", 1_714_564_800.9)
+            .expect("cyclonedx"),
+    );
+    assert_eq!(cdx["bomFormat"], "CycloneDX");
+    assert_eq!(cdx["metadata"]["timestamp"], "2024-05-01T12:00:00Z");
+    assert!(v.sbom(1, "spdx-json", 0.0).is_err(), "one image only");
+    assert!(v.sbom(0, "spdx", 0.0).is_err(), "unknown format");
+    assert!(v.sbom(0, "spdx-json", f64::NAN).is_err(), "not a time");
+}

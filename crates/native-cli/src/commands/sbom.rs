@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use verify_core::sbom::{SbomImage, SbomInput, Timestamp};
-use verify_core::{ImageReport, Verdict};
+use verify_core::Verdict;
+use verify_core::sbom::{SbomInput, Timestamp};
 
 use super::select;
 use super::source::{options_for, with_progress};
@@ -41,18 +41,15 @@ pub fn run(args: &SbomArgs) -> Result<bool, CliError> {
         Some(reference) => select::named(report.images(), reference)?,
         None => select::only(report.images())?,
     };
-    let document = args.format.write(&SbomInput {
-        image: sbom_image(image)?,
-        os: image.os.as_ref(),
-        packages: image.packages.as_deref().ok_or_else(|| {
-            CliError::Usage(format!(
-                "the packages of {} could not be read",
-                image.display_name()
-            ))
-        })?,
-        created,
-        tool_version: env!("CARGO_PKG_VERSION"),
-    });
+    // The same mapping the page uses: a docker-archive image is named by
+    // the manifest digest its import writes.
+    let input = SbomInput::from_image(image, created, env!("CARGO_PKG_VERSION")).map_err(|e| {
+        CliError::Usage(format!(
+            "no SBOM for {}: {e}",
+            Untrusted(&image.display_name())
+        ))
+    })?;
+    let document = args.format.write(&input);
     for note in &image.package_notes {
         eprintln!(
             "airlock: note: {} (layer {}): {}",
@@ -72,26 +69,6 @@ pub fn run(args: &SbomArgs) -> Result<bool, CliError> {
         }
     }
     Ok(true)
-}
-
-/// The image's name and digests. A docker-archive without an OCI layout
-/// (`docker save` before 25, `podman save`) has no manifest digest, and
-/// both formats name the image by it.
-fn sbom_image(image: &ImageReport) -> Result<SbomImage<'_>, CliError> {
-    let (Some(manifest_digest), Some(config_digest)) = (image.manifest_digest, image.config_digest)
-    else {
-        return Err(CliError::Usage(format!(
-            "{} has no manifest digest (a docker-archive without index.json, as docker save \
-             before 25 and podman save write it): an SBOM names the image by its manifest \
-             digest; save it with `docker save` >= 25 or as an OCI archive",
-            image.display_name()
-        )));
-    };
-    Ok(SbomImage {
-        reference: image.repo_tags.first().map(String::as_str),
-        manifest_digest,
-        config_digest,
-    })
 }
 
 /// `SOURCE_DATE_EPOCH` when set (reproducible builds,

@@ -16,6 +16,8 @@ use sha2::{Digest as _, Sha256};
 
 use crate::Digest;
 use crate::contents::{OsInfo, Package};
+use crate::plan::{PlanError, plan_image};
+use crate::report::ImageReport;
 
 /// Which document to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,6 +88,50 @@ pub struct SbomInput<'a> {
     pub created: Timestamp,
     /// The version of Airlock writing it (`0.1.0`).
     pub tool_version: &'a str,
+}
+
+/// Why an image of a report cannot be described.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NoSbom {
+    /// The image's packages were not read: some layer could not be read,
+    /// and a list of part of the image would pass for all of it.
+    #[error("the image's packages were not read (a layer could not be read)")]
+    PackagesNotRead,
+    /// The report lacks a digest or size the image's identity needs.
+    #[error("the image has no {0} in the report")]
+    Incomplete(&'static str),
+}
+
+impl<'a> SbomInput<'a> {
+    /// The input for one image of a report: its first name, the manifest
+    /// digest it will have once imported (for a `manifest.json`-only image,
+    /// that of the manifest the [import plan](crate::ImportPlan) writes),
+    /// its config digest, OS and packages. Every face that writes an SBOM
+    /// from a report goes through here, so they describe an image alike.
+    pub fn from_image(
+        image: &'a ImageReport,
+        created: Timestamp,
+        tool_version: &'a str,
+    ) -> Result<Self, NoSbom> {
+        let packages = image.packages.as_deref().ok_or(NoSbom::PackagesNotRead)?;
+        let planned = plan_image(0, image).map_err(|e| match e {
+            PlanError::Incomplete { what, .. } => NoSbom::Incomplete(what),
+            // plan_image reports nothing else; a name clash needs two images.
+            _ => NoSbom::Incomplete("manifest"),
+        })?;
+        Ok(Self {
+            image: SbomImage {
+                reference: image.repo_tags.first().map(String::as_str),
+                manifest_digest: Digest::from(planned.manifest.blob.digest),
+                config_digest: Digest::from(planned.config.digest),
+            },
+            os: image.os.as_ref(),
+            packages,
+            created,
+            tool_version,
+        })
+    }
 }
 
 impl SbomInput<'_> {

@@ -150,3 +150,80 @@ fn cyclonedx_shape() {
         serde_json::json!(["pkg-0", "pkg-1"])
     );
 }
+
+fn docker_only_image(packages: Option<Vec<Package>>) -> crate::ImageReport {
+    crate::ImageReport {
+        files: None,
+        config: None,
+        os: None,
+        packages,
+        package_notes: Vec::new(),
+        repo_tags: vec!["docker.io/library/app:1.0".into()],
+        manifest_digest: None,
+        manifest_media_type: None,
+        manifest_size: None,
+        platform: Some(crate::Platform::new("linux", "amd64", None::<String>)),
+        config_digest: Some(digest(2)),
+        config_size: Some(6),
+        created: None,
+        layers: vec![crate::LayerReport {
+            changes: None,
+            digest: Some(crate::Sha256::of(b"layer")),
+            media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+            size: Some(5),
+            uncompressed_size: Some(5),
+            diff_id: None,
+        }],
+    }
+}
+
+#[test]
+fn from_image_names_the_manifest_an_import_writes() {
+    let image = docker_only_image(Some(packages()));
+    let created = Timestamp::parse("2024-05-01T12:00:00Z").expect("time");
+    let input = SbomInput::from_image(&image, created, "0.1.0").expect("input");
+    let report = crate::Report::from_verifier(
+        crate::BundleReport {
+            size: 0,
+            sha256: None,
+            expected_sha256: None,
+            sha256_matches: None,
+            format: crate::BundleFormat::DockerArchive,
+            compression: crate::Compression::None,
+            entries: 0,
+        },
+        vec![image.clone()],
+        Vec::new(),
+    );
+    let plan = crate::ImportPlan::from_report(&report).expect("plan");
+    assert_eq!(
+        input.image.manifest_digest.sha256(),
+        plan.images()[0].manifest.blob.digest
+    );
+    assert_eq!(input.image.config_digest, digest(2));
+    assert_eq!(input.image.reference, Some("docker.io/library/app:1.0"));
+    assert_eq!(input.packages.len(), 2);
+
+    let mut oci = image.clone();
+    oci.manifest_digest = Some(digest(7));
+    oci.manifest_size = Some(100);
+    oci.manifest_media_type = Some("application/vnd.oci.image.manifest.v1+json".into());
+    let input = SbomInput::from_image(&oci, created, "0.1.0").expect("input");
+    assert_eq!(input.image.manifest_digest, digest(7));
+}
+
+#[test]
+fn from_image_refuses_an_image_whose_packages_were_not_read() {
+    let created = Timestamp::parse("2024-05-01T12:00:00Z").expect("time");
+    let image = docker_only_image(None);
+    assert_eq!(
+        SbomInput::from_image(&image, created, "0.1.0").err(),
+        Some(NoSbom::PackagesNotRead)
+    );
+    let mut image = docker_only_image(Some(Vec::new()));
+    image.layers[0].digest = None;
+    assert_eq!(
+        SbomInput::from_image(&image, created, "0.1.0").err(),
+        Some(NoSbom::Incomplete("layer digest"))
+    );
+}

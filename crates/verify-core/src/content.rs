@@ -11,7 +11,7 @@ use sha2::{Digest as _, Sha256 as Sha256Hasher};
 
 use crate::decompress::{Decoder, Output, Stop, sniff};
 use crate::digest::Sha256;
-use crate::layers::reader::{LayerRead, LayerReader};
+use crate::layers::reader::{LayerBudget, LayerRead, LayerReader};
 use crate::limits::Limits;
 use crate::report::Compression;
 
@@ -133,18 +133,18 @@ pub(crate) struct EntryDigest {
     /// decoder's sink.
     layer: Option<LayerReader>,
     /// `None` when the entry cannot be a layer (not read as a tar), else
-    /// the bytes its layer reader may keep for the package catalogers.
-    capture_budget: Option<u64>,
+    /// what its layer reader may keep.
+    layer_budget: Option<LayerBudget>,
 }
 
 impl EntryDigest {
     /// Starts on an entry of `declared_size` bytes. `json_budget` is how many
     /// bytes of JSON may still be kept, `None` when this entry's JSON is not wanted.
-    /// `capture_budget`: see the field; `None` for files no image uses.
+    /// `layer_budget`: see the field; `None` for files no image uses.
     pub fn new(
         declared_size: u64,
         json_budget: Option<u64>,
-        capture_budget: Option<u64>,
+        layer_budget: Option<LayerBudget>,
         limits: &Limits,
     ) -> Self {
         let json_too_large = json_budget.is_some_and(|b| declared_size > b);
@@ -163,7 +163,7 @@ impl EntryDigest {
             declared_size,
             limits: limits.clone(),
             layer: None,
-            capture_budget,
+            layer_budget,
         }
     }
 
@@ -201,7 +201,7 @@ impl EntryDigest {
             max_ratio: self.limits.max_expansion_ratio,
             max_size: self.limits.max_layer_uncompressed_bytes,
             layer: self
-                .capture_budget
+                .layer_budget
                 .map(|budget| LayerReader::new(self.declared_size, &self.limits, budget)),
         };
         self.decoder = match Decoder::new(self.compression, sink) {
@@ -311,7 +311,12 @@ mod tests {
     use super::*;
 
     fn digest(data: &[u8], chunk: usize, json_budget: Option<u64>, limits: &Limits) -> Content {
-        let mut d = EntryDigest::new(data.len() as u64, json_budget, Some(u64::MAX), limits);
+        let mut d = EntryDigest::new(
+            data.len() as u64,
+            json_budget,
+            Some(LayerBudget::of(limits)),
+            limits,
+        );
         for piece in data.chunks(chunk.max(1)) {
             d.update(piece);
         }

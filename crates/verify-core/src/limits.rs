@@ -45,9 +45,10 @@ pub struct Limits {
     /// Entries in one layer's own tar. Default 1 000 000 (a full Debian
     /// system has about 20 000 files).
     pub max_layer_entries: u64,
-    /// Paths and link targets kept from all layers for the file trees, in
-    /// bytes. Default 256 MiB: a million files of 100-byte paths use a
-    /// tenth of it.
+    /// Paths and link targets kept from all layers of the bundle for the
+    /// file trees, in bytes: one budget the layers share, so many layers
+    /// cannot each take all of it. Default 256 MiB: a million files of
+    /// 100-byte paths use a tenth of it.
     pub max_layer_names_total_bytes: u64,
     /// Bytes of package databases and manifests (dpkg status, apk
     /// installed, METADATA, package.json, os-release) kept from all layers

@@ -9,6 +9,7 @@ use crate::decompress::{Decoder, Output, Stop, sniff};
 use crate::digest::Sha256;
 use crate::formats::{self, Archive, FileRecord};
 use crate::layers;
+use crate::layers::reader::LayerBudget;
 use crate::limits::Limits;
 use crate::report::{
     BundleFormat, BundleReport, Compression, Finding, FindingKind, ImageReport, Report,
@@ -585,7 +586,7 @@ impl Reader {
                 findings: Vec::new(),
                 current: None,
                 json_used: 0,
-                captured: 0,
+                layer_budget: LayerBudget::of(limits),
                 sink,
                 sink_stopped: false,
             },
@@ -632,8 +633,8 @@ struct Collector {
     findings: Vec<Finding>,
     current: Option<Current>,
     json_used: u64,
-    /// Bytes the layer readers have kept for the package catalogers.
-    captured: u64,
+    /// What the layer readers may still keep, bundle-wide.
+    layer_budget: LayerBudget,
     sink: Option<Box<dyn EntrySink>>,
     /// The sink said it wants nothing more; it has been dropped.
     sink_stopped: bool,
@@ -669,17 +670,11 @@ impl TarSink for Collector {
                         .saturating_sub(self.json_used),
                 );
                 // Only a file that can be part of an image can be a layer.
-                let capture_budget =
-                    forwarded.then(|| self.limits.max_captured_bytes.saturating_sub(self.captured));
+                let layer_budget = forwarded.then_some(self.layer_budget);
                 Some(Current {
                     path,
                     offset: header.header_offset,
-                    digest: EntryDigest::new(
-                        header.size,
-                        Some(budget),
-                        capture_budget,
-                        &self.limits,
-                    ),
+                    digest: EntryDigest::new(header.size, Some(budget), layer_budget, &self.limits),
                     forwarded,
                 })
             }
@@ -705,7 +700,7 @@ impl TarSink for Collector {
             self.json_used += bytes.len() as u64;
         }
         if let Some(layer) = &content.layer {
-            self.captured += layer.captured_bytes;
+            self.layer_budget = self.layer_budget.after(layer);
         }
         if let Some(named) = Sha256::from_blob_path(&current.path)
             && named != content.sha256

@@ -153,3 +153,35 @@ fn the_config_is_summarized_for_the_approver() {
     let json = serde_json::to_value(&report).expect("a report serializes");
     assert_eq!(json["images"][0]["config"]["env"][1]["secret"], true);
 }
+
+/// The paths kept for the trees are bounded for the whole bundle, not per
+/// layer: many layers cannot each take the whole budget.
+#[test]
+fn the_path_budget_is_shared_by_every_layer() {
+    let first = layer_tar(&[("aaaaaaaaaa", b'0', 0o644, b"", "")]);
+    let second = layer_tar(&[("bbbbbbbbbb", b'0', 0o644, b"", "")]);
+    let bundle = docker_archive(
+        "app:1.0",
+        &[Layer::plain(first), Layer::plain(second)],
+        json!({}),
+        no_history(),
+    );
+    let mut limits = verify_core::Limits::default();
+    // Room for one ten-byte path, not two.
+    limits.max_layer_names_total_bytes = 15;
+    let mut v = Verifier::new(Options::new().with_limits(limits));
+    let _ = v.update(&bundle);
+    let report = v.finish();
+    assert_eq!(report.verdict(), Verdict::Fail);
+    let limited: Vec<&Finding> = report
+        .findings()
+        .iter()
+        .filter(|f| f.kind == FindingKind::LimitExceeded)
+        .collect();
+    assert_eq!(limited.len(), 1, "{limited:?}");
+    assert_eq!(limited[0].entry.as_deref(), Some("bbbbbbbbbb"));
+    assert_eq!(
+        limited[0].limit,
+        Some(verify_core::LimitName::MaxLayerNamesTotalBytes)
+    );
+}

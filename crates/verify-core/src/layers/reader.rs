@@ -21,6 +21,35 @@ use super::LayerEntry;
 /// findings.
 const LISTED_PER_KIND: usize = 100;
 
+/// What the layers read before this one left of the bundle-wide bounds
+/// on what layer readers keep: every layer's paths stay until the trees
+/// are built, and its captured files until the packages are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LayerBudget {
+    /// Of [`Limits::max_layer_names_total_bytes`].
+    pub names_bytes: u64,
+    /// Of [`Limits::max_captured_bytes`].
+    pub captured_bytes: u64,
+}
+
+impl LayerBudget {
+    /// The whole of both bounds, before any layer.
+    pub fn of(limits: &Limits) -> Self {
+        Self {
+            names_bytes: limits.max_layer_names_total_bytes,
+            captured_bytes: limits.max_captured_bytes,
+        }
+    }
+
+    /// What is left once `read` has kept what it kept.
+    pub fn after(self, read: &LayerRead) -> Self {
+        Self {
+            names_bytes: self.names_bytes.saturating_sub(read.names_bytes),
+            captured_bytes: self.captured_bytes.saturating_sub(read.captured_bytes),
+        }
+    }
+}
+
 /// What reading one blob as a layer tar left behind.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LayerRead {
@@ -36,6 +65,8 @@ pub(crate) struct LayerRead {
     pub captures: Vec<(usize, Captured)>,
     /// Bytes held in `captures`, against the bundle's capture budget.
     pub captured_bytes: u64,
+    /// Bytes of paths and link targets held in `entries`.
+    pub names_bytes: u64,
 }
 
 /// Reads a blob as a layer tar while it is decompressed.
@@ -52,8 +83,8 @@ struct Sink {
     /// Bytes the sparse entries expand to, beyond what the stream holds.
     sparse_bytes: u64,
     sparse_cap: u64,
-    names_bytes: u64,
-    max_names_bytes: u64,
+    /// Path bytes this layer may still keep, of the bundle's budget.
+    names_budget: u64,
     warned: [usize; 3],
     /// The file being captured, with its entry index.
     capture: Option<(usize, Capture)>,
@@ -67,9 +98,9 @@ struct Sink {
 impl LayerReader {
     /// Starts on a blob of `stored_size` bytes (compressed size, for the
     /// expansion limit on sparse files).
-    /// `capture_budget` is what the bundle's earlier layers left of
-    /// [`Limits::max_captured_bytes`].
-    pub fn new(stored_size: u64, limits: &Limits, capture_budget: u64) -> Self {
+    /// `budget` is what the bundle's earlier layers left of the bounds on
+    /// what readers keep.
+    pub fn new(stored_size: u64, limits: &Limits, budget: LayerBudget) -> Self {
         Self {
             tar: TarStream::for_layer(limits),
             sink: Sink {
@@ -80,11 +111,10 @@ impl LayerReader {
                     .saturating_mul(limits.max_expansion_ratio)
                     .max(limits.ratio_floor_bytes)
                     .min(limits.max_layer_uncompressed_bytes),
-                names_bytes: 0,
-                max_names_bytes: limits.max_layer_names_total_bytes,
+                names_budget: budget.names_bytes,
                 warned: [0; 3],
                 capture: None,
-                capture_budget,
+                capture_budget: budget.captured_bytes,
                 not_a_tar: false,
             },
         }
@@ -236,15 +266,16 @@ impl TarSink for Sink {
             (_, FileType::File) => header.size,
             _ => 0,
         };
-        self.names_bytes += (path.len() + link.as_ref().map_or(0, |l| l.len())) as u64;
-        if self.names_bytes > self.max_names_bytes {
+        let name_cost = (path.len() + link.as_ref().map_or(0, |l| l.len())) as u64;
+        if name_cost > self.names_budget {
             return self.fail(
                 Finding::new(
                     FindingKind::LimitExceeded,
                     format!(
-                        "the layers' paths exceed {} bytes in all; the file trees are not \
+                        "the layers' paths exceed the bytes kept for the file trees \
+                         (max_layer_names_total_bytes, {} bytes were left); the trees are not \
                          built past this entry",
-                        self.max_names_bytes
+                        self.names_budget
                     ),
                 )
                 .entry(shown)
@@ -252,6 +283,8 @@ impl TarSink for Sink {
                 .limit(crate::limits::LimitName::MaxLayerNamesTotalBytes),
             );
         }
+        self.names_budget -= name_cost;
+        self.read.names_bytes += name_cost;
         self.warn(file_type, header.mode, &shown, at);
         // Sparse files' data is not handed on; what they hold is no package
         // database anyway.
@@ -563,7 +596,11 @@ mod tests {
     }
 
     fn read(bytes: &[u8], chunk: usize) -> Option<LayerRead> {
-        let mut r = LayerReader::new(bytes.len() as u64, &Limits::default(), u64::MAX);
+        let mut r = LayerReader::new(
+            bytes.len() as u64,
+            &Limits::default(),
+            LayerBudget::of(&Limits::default()),
+        );
         for piece in bytes.chunks(chunk.max(1)) {
             r.update(piece);
         }
@@ -748,7 +785,7 @@ mod tests {
             max_layer_entries: 3,
             ..Limits::default()
         };
-        let mut r = LayerReader::new(bytes.len() as u64, &limits, u64::MAX);
+        let mut r = LayerReader::new(bytes.len() as u64, &limits, LayerBudget::of(&limits));
         r.update(&bytes);
         let read = r.finish().expect("a tar");
         assert_eq!(kinds(&read), [FindingKind::LimitExceeded]);

@@ -9,6 +9,7 @@ use verify_core::ImageReport;
 use verify_core::reference::normalize;
 
 use crate::error::CliError;
+use crate::untrusted::Untrusted;
 
 /// The images `reference` names: the ones tagged with it, else those whose
 /// manifest or config digest starts with it. An unknown or ambiguous name is
@@ -93,7 +94,9 @@ fn listing(images: &[ImageReport]) -> String {
             if i.repo_tags.is_empty() {
                 format!("<untagged> ({id})")
             } else {
-                format!("{} ({id})", i.repo_tags.join(", "))
+                // Names passed the reference grammar, but they are the
+                // bundle's words on a terminal all the same.
+                format!("{} ({id})", Untrusted(&i.repo_tags.join(", ")))
             }
         })
         .collect();

@@ -25,20 +25,22 @@ pub fn venv() -> PathBuf {
 
 /// Runs pyspdxtools; Ok when it accepts the file.
 pub fn spdx_valid(venv: &Path, file: &Path) -> Result<(), String> {
-    let out = Command::new(venv.join("bin/pyspdxtools"))
-        .arg("-i")
-        .arg(file)
-        .output()
-        .expect("pyspdxtools runs");
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut check = Command::new(venv.join("bin/pyspdxtools"));
+    check.arg("-i").arg(file);
+    accepted(check, "pyspdxtools runs")
+}
+
+/// Ok when the validator exits 0, else what it said.
+fn accepted(mut check: Command, runs: &str) -> Result<(), String> {
+    let out = check.output().expect(runs);
     if out.status.success() {
         Ok(())
     } else {
-        Err(said)
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
 }
 
@@ -55,19 +57,7 @@ if error is not None:
 
 /// Runs the CycloneDX 1.6 strict schema check; Ok when it passes.
 pub fn cyclonedx_valid(venv: &Path, file: &Path) -> Result<(), String> {
-    let out = Command::new(venv.join("bin/python"))
-        .args(["-c", CYCLONEDX_CHECK])
-        .arg(file)
-        .output()
-        .expect("python runs");
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(said)
-    }
+    let mut check = Command::new(venv.join("bin/python"));
+    check.args(["-c", CYCLONEDX_CHECK]).arg(file);
+    accepted(check, "python runs")
 }

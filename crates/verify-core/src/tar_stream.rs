@@ -286,9 +286,7 @@ impl TarStream {
         pad: u64,
         sink: &mut S,
     ) -> usize {
-        let take = usize::try_from(remaining)
-            .unwrap_or(usize::MAX)
-            .min(input.len());
+        let take = available(remaining, input);
         sink.data(&input[..take]);
         self.offset += take as u64;
         let remaining = remaining - take as u64;
@@ -311,9 +309,7 @@ impl TarStream {
         pad: u64,
         sink: &mut S,
     ) -> usize {
-        let take = usize::try_from(remaining)
-            .unwrap_or(usize::MAX)
-            .min(input.len());
+        let take = available(remaining, input);
         self.meta.extend_from_slice(&input[..take]);
         self.offset += take as u64;
         let remaining = remaining - take as u64;
@@ -332,9 +328,7 @@ impl TarStream {
 
     /// Padding, or data nobody reads.
     fn skipped_bytes(&mut self, input: &[u8], remaining: u64) -> usize {
-        let take = usize::try_from(remaining)
-            .unwrap_or(usize::MAX)
-            .min(input.len());
+        let take = available(remaining, input);
         self.offset += take as u64;
         let remaining = remaining - take as u64;
         self.state = if remaining == 0 {
@@ -1048,6 +1042,13 @@ fn skip_entry(size: u64) -> State {
             remaining: size + padding(size),
         }
     }
+}
+
+/// How much of `input` belongs to a stretch with `remaining` bytes left.
+fn available(remaining: u64, input: &[u8]) -> usize {
+    usize::try_from(remaining)
+        .unwrap_or(usize::MAX)
+        .min(input.len())
 }
 
 fn padding(size: u64) -> u64 {

@@ -571,29 +571,10 @@ fn truncated(name: &str) -> String {
 mod tests {
     use super::*;
 
-    /// A layer tar from `(name, type byte, mode, data, link)` rows, written
-    /// with raw ustar headers so that hostile names survive unchanged.
-    fn layer(rows: &[(&str, u8, u32, &[u8], &str)]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for (name, kind, mode, data, link) in rows {
-            let mut h = tar::Header::new_gnu();
-            h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
-            h.as_old_mut().linkname[..link.len()].copy_from_slice(link.as_bytes());
-            h.set_entry_type(tar::EntryType::new(*kind));
-            h.set_mode(*mode);
-            h.set_size(data.len() as u64);
-            h.set_cksum();
-            out.extend_from_slice(h.as_bytes());
-            out.extend_from_slice(data);
-            out.resize(out.len().div_ceil(512) * 512, 0);
-        }
-        out
-    }
+    use test_support::images::layer_tar;
 
-    fn with_end(mut bytes: Vec<u8>) -> Vec<u8> {
-        bytes.extend_from_slice(&[0; 1024]);
-        bytes
-    }
+    /// The size of the end-of-archive marker `layer_tar` writes.
+    const END: usize = 1024;
 
     fn read(bytes: &[u8], chunk: usize) -> Option<LayerRead> {
         let mut r = LayerReader::new(
@@ -623,13 +604,13 @@ mod tests {
 
     #[test]
     fn a_plain_layer_gives_its_entries_for_any_chunking() {
-        let bytes = with_end(layer(&[
+        let bytes = layer_tar(&[
             ("./", b'5', 0o755, b"", ""),
             ("etc/", b'5', 0o755, b"", ""),
             ("etc/hostname", b'0', 0o644, b"airlock\n", ""),
             ("etc/link", b'2', 0o777, b"", "/etc/hostname"),
             ("etc/hard", b'1', 0o644, b"", "./etc/hostname"),
-        ]));
+        ]);
         let whole = read(&bytes, bytes.len()).expect("a tar");
         let paths: Vec<&str> = whole.entries.iter().map(|e| &*e.path).collect();
         assert_eq!(paths, ["etc", "etc/hostname", "etc/link", "etc/hard"]);
@@ -645,12 +626,12 @@ mod tests {
 
     #[test]
     fn escaping_names_and_hard_links_are_unsafe_but_symlinks_are_not() {
-        let bytes = with_end(layer(&[
+        let bytes = layer_tar(&[
             ("../../../../tmp/x", b'0', 0o644, b"x", ""),
             ("/../etc/ok", b'0', 0o644, b"", ""),
             ("h", b'1', 0o644, b"", "../../etc/shadow"),
             ("s", b'2', 0o777, b"", "../../../../etc/shadow"),
-        ]));
+        ]);
         let read = read(&bytes, 700).expect("a tar");
         assert_eq!(
             kinds(&read),
@@ -665,7 +646,7 @@ mod tests {
 
     #[test]
     fn risky_entries_are_warnings() {
-        let bytes = with_end(layer(&[
+        let bytes = layer_tar(&[
             ("usr/bin/su", b'0', 0o4755, b"", ""),
             ("dev/sda", b'4', 0o660, b"", ""),
             ("dev/null", b'3', 0o666, b"", ""),
@@ -673,7 +654,7 @@ mod tests {
             ("srv/drop", b'5', 0o777, b"", ""),
             ("var/mail", b'5', 0o2775, b"", ""),
             ("bin/sh", b'2', 0o777, b"", "dash"),
-        ]));
+        ]);
         let read = read(&bytes, 512).expect("a tar");
         assert_eq!(
             kinds(&read),
@@ -701,7 +682,7 @@ mod tests {
             .iter()
             .map(|n| (n.as_str(), b'0', 0o4755, &b""[..], ""))
             .collect();
-        let read = read(&with_end(layer(&rows)), 4096).expect("a tar");
+        let read = read(&layer_tar(&rows), 4096).expect("a tar");
         assert_eq!(read.findings.len(), LISTED_PER_KIND + 1);
         let last = read.findings.last().expect("a summary");
         assert!(
@@ -715,10 +696,7 @@ mod tests {
     #[test]
     fn types_docker_cannot_extract_are_invalid() {
         for (kind, named) in [(b'D', "`D`"), (b'7', "`7`"), (b'V', "`V`")] {
-            let bytes = with_end(layer(&[
-                ("a", b'0', 0o644, b"", ""),
-                ("x", kind, 0o644, b"", ""),
-            ]));
+            let bytes = layer_tar(&[("a", b'0', 0o644, b"", ""), ("x", kind, 0o644, b"", "")]);
             let read = read(&bytes, 512).expect("a tar");
             assert_eq!(
                 kinds(&read),
@@ -737,16 +715,13 @@ mod tests {
 
     #[test]
     fn duplicate_paths_are_invalid_but_repeated_directories_are_not() {
-        let ok = with_end(layer(&[
-            ("d/", b'5', 0o755, b"", ""),
-            ("./d", b'5', 0o700, b"", ""),
-        ]));
+        let ok = layer_tar(&[("d/", b'5', 0o755, b"", ""), ("./d", b'5', 0o700, b"", "")]);
         assert!(read(&ok, 512).expect("a tar").findings.is_empty());
-        let twice = with_end(layer(&[
+        let twice = layer_tar(&[
             ("etc/passwd", b'0', 0o644, b"root", ""),
             ("x", b'0', 0o644, b"", ""),
             ("./etc/passwd", b'0', 0o644, b"evil", ""),
-        ]));
+        ]);
         let read = read(&twice, 512).expect("a tar");
         assert_eq!(kinds(&read), [FindingKind::LayerTarInvalid]);
         assert_eq!(read.findings[0].entry.as_deref(), Some("etc/passwd"));
@@ -754,12 +729,13 @@ mod tests {
 
     #[test]
     fn ends_as_go_reads_them() {
-        let body = layer(&[("a", b'0', 0o644, b"hello", "")]);
+        let whole = layer_tar(&[("a", b'0', 0o644, b"hello", "")]);
+        let body = &whole[..whole.len() - END];
         // No end marker at a block boundary, or junk after it: Go reads on
         // happily.
         let read_ok = |bytes: &[u8]| read(bytes, 100).expect("a tar");
-        assert!(read_ok(&body).findings.is_empty());
-        let mut trailing = with_end(body.clone());
+        assert!(read_ok(body).findings.is_empty());
+        let mut trailing = whole.clone();
         trailing.extend_from_slice(b"junk");
         assert!(read_ok(&trailing).findings.is_empty());
         assert!(read_ok(&[]).entries.is_empty());
@@ -780,7 +756,7 @@ mod tests {
             .iter()
             .map(|(n, k)| (n.as_str(), *k, 0o644, &b""[..], ""))
             .collect();
-        let bytes = with_end(layer(&rows));
+        let bytes = layer_tar(&rows);
         let limits = Limits {
             max_layer_entries: 3,
             ..Limits::default()

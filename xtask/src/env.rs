@@ -153,11 +153,16 @@ pub fn ensure_debian_tools(programs: &[(&str, &str)]) -> Result<(), String> {
     apt_install(&missing)
 }
 
-/// `apt-get install` of `packages`, after an `apt-get update`.
-fn apt_install(packages: &[&str]) -> Result<(), String> {
+/// `apt-get update`, quietly.
+fn apt_update() -> Result<(), String> {
     let mut update = Command::new("apt-get");
     update.arg("update").arg("-qq");
-    run(update, Step::new("apt-get update"))?;
+    run(update, Step::new("apt-get update"))
+}
+
+/// `apt-get install` of `packages`, after an `apt-get update`.
+fn apt_install(packages: &[&str]) -> Result<(), String> {
+    apt_update()?;
     let mut install = Command::new("apt-get");
     install
         .args(["install", "-y", "-qq", "--no-install-recommends"])
@@ -238,4 +243,110 @@ pub fn ensure_npm() -> Result<(), String> {
         install,
         Step::new("npm install (wasm-opt, esbuild, workerd, playwright-core, hash-wasm)"),
     )
+}
+
+/// Where [`ensure_go_tar_testdata`] keeps Go's `archive/tar` test files.
+pub fn go_tar_testdata() -> PathBuf {
+    root().join("target/go-tar-testdata")
+}
+
+/// Go's `src/archive/tar/testdata` (BSD licence, so fetched, never
+/// committed) in [`go_tar_testdata`], for the test that loads each file as
+/// a layer into dockerd. Taken from Debian's Go source package, the one
+/// `golang-src` depends on, with `apt-get download` (no install) and
+/// `dpkg-deb`; kept until removed, with the package it came from in
+/// `airlock-source.txt`.
+pub fn ensure_go_tar_testdata() -> Result<PathBuf, String> {
+    let dir = go_tar_testdata();
+    let stamp = dir.join("airlock-source.txt");
+    if stamp.is_file() {
+        return Ok(dir);
+    }
+    // A machine that never ran `apt-get update` has no package lists.
+    let package = match go_source_package() {
+        Ok(package) => package,
+        Err(_) => {
+            apt_update()?;
+            go_source_package()?
+        }
+    };
+    let work = root().join("target/go-tar-download");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    let download = || {
+        let mut c = Command::new("apt-get");
+        c.args(["download", "-qq", &package]).current_dir(&work);
+        c
+    };
+    if run(
+        download(),
+        Step::new(&format!("apt-get download {package}")),
+    )
+    .is_err()
+    {
+        // Lists older than the archive name a .deb it no longer has.
+        apt_update()?;
+        run(
+            download(),
+            Step::new(&format!("apt-get download {package}")),
+        )?;
+    }
+    let deb = std::fs::read_dir(&work)
+        .map_err(|e| format!("cannot read {}: {e}", work.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .ok_or_else(|| format!("apt-get download {package} left no .deb"))?;
+    let mut unpack = Command::new("sh");
+    unpack
+        .args([
+            "-c",
+            "dpkg-deb --fsys-tarfile \"$1\" | tar -x --wildcards '*/archive/tar/testdata/*'",
+            "sh",
+        ])
+        .arg(&deb)
+        .current_dir(&work);
+    run(unpack, Step::new("unpack archive/tar/testdata"))?;
+    let found = find_dir(&work, "testdata")
+        .ok_or_else(|| format!("{} holds no archive/tar/testdata", deb.display()))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(&found, &dir).map_err(|e| format!("cannot move {}: {e}", found.display()))?;
+    let _ = std::fs::remove_dir_all(&work);
+    let name = deb.file_name().map(|n| n.to_string_lossy().into_owned());
+    std::fs::write(&stamp, format!("{}\n", name.unwrap_or(package)))
+        .map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    Ok(dir)
+}
+
+/// The Go source package `golang-src` depends on (`golang-1.19-src` on
+/// bookworm), as `apt-cache depends` names it.
+fn go_source_package() -> Result<String, String> {
+    let out = Command::new("apt-cache")
+        .args(["depends", "golang-src"])
+        .output()
+        .map_err(|e| format!("apt-cache is needed: {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Depends: "))
+        .map(str::trim)
+        .find(|p| p.starts_with("golang-") && p.ends_with("-src"))
+        .map(str::to_owned)
+        .ok_or_else(|| "apt-cache depends golang-src names no golang-*-src package".to_owned())
+}
+
+/// The first directory called `name` under `dir`, depth first.
+fn find_dir(dir: &Path, name: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        if entry.file_name() == name {
+            return Some(path);
+        }
+        if let Some(found) = find_dir(&path, name) {
+            return Some(found);
+        }
+    }
+    None
 }

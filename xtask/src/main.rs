@@ -194,8 +194,14 @@ fn test() -> Result<(), String> {
     env::ensure_debian_tools(GROUND_TRUTH_TOOLS)?;
     // The SBOM tests run the official SPDX and CycloneDX validators.
     let sbom_venv = env::ensure_sbom_validators()?;
+    // The Go-testdata test loads Go's archive/tar test files into dockerd
+    // as layers; bzip2 unpacks the one stored compressed.
+    let go_tar = env::ensure_go_tar_testdata()?;
+    env::ensure_debian_tools(&[("bzip2", "bzip2")])?;
     let mut tests = cargo(["test", "--workspace"]);
-    tests.env("AIRLOCK_SBOM_VENV", &sbom_venv);
+    tests
+        .env("AIRLOCK_SBOM_VENV", &sbom_venv)
+        .env("AIRLOCK_GO_TAR_TESTDATA", &go_tar);
     run(tests, Step::new("unit, corpus, CLI and import tests"))?;
     run(
         cargo(["build", "--release", "-p", "airlock"]),

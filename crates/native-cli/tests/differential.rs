@@ -5,7 +5,7 @@
 //! must import exactly what the report lists (same names, same config
 //! digests), or refuse for a reason we know and write in the table; when
 //! Airlock says `fail`, anything goes. The whole picture is written to
-//! `target/differential.md`.
+//! `target/differential.md` (its own section there).
 //!
 //! Adding an importer (e.g. containerd's `ctr images import`) is one more
 //! [`Importer`] and one more line in [`importers`].
@@ -680,11 +680,10 @@ fn importers_import_exactly_what_airlock_reports() {
         eprintln!("{case}: done");
     }
 
-    let md = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("target dir")
-        .join("differential.md");
-    std::fs::write(&md, &table).expect("table written");
+    support::write_differential_section(
+        "Every adversarial case and corpus bundle: airlock verify vs the importers",
+        &table,
+    );
     println!("{table}");
     assert!(
         violations.is_empty(),

@@ -3,6 +3,7 @@
 //! bundles ([`cases`]) built from it. A dev-dependency only.
 
 pub mod cases;
+pub mod go_tar;
 pub mod images;
 pub mod sbom_validators;
 

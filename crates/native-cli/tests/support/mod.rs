@@ -111,6 +111,40 @@ impl HalfFed {
     }
 }
 
+/// Writes `table` as the section `title` of `target/differential.md`,
+/// replacing that section if a previous run wrote it and keeping the
+/// others: each differential test (one binary each) owns one section.
+pub fn write_differential_section(title: &str, table: &str) {
+    let md = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .join("differential.md");
+    let old = std::fs::read_to_string(&md).unwrap_or_default();
+    let heading = format!("## {title}");
+    // Sections start at `## ` lines; anything before the first is from a
+    // run that wrote a bare table, and goes.
+    let mut sections: Vec<(String, String)> = Vec::new();
+    for line in old.lines() {
+        if line.starts_with("## ") {
+            sections.push((line.to_owned(), String::new()));
+        } else if let Some((_, body)) = sections.last_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    let body = format!("\n{}\n", table.trim_end());
+    match sections.iter_mut().find(|(h, _)| *h == heading) {
+        Some((_, old_body)) => *old_body = body,
+        None => sections.push((heading, body)),
+    }
+    let text: String = sections
+        .iter()
+        .map(|(h, b)| format!("{h}\n{}\n", b.trim_end()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&md, text).expect("differential.md written");
+}
+
 /// For `cargo xtask bench`: the bundle to time imports with, where to write
 /// the timings, and how many rounds. `None` outside a bench run.
 pub fn bench_setup() -> Option<(PathBuf, PathBuf, usize)> {

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::big::{self, Measured};
 use crate::env::{self, Step, run};
+use crate::files::{self, Files};
 use crate::micro::{self, Micro};
 use crate::page;
 
@@ -25,6 +26,8 @@ pub struct Args {
     pub huge_gib: u32,
     /// Only the core's per-chunk cost.
     pub micro_only: bool,
+    /// Only the file-heavy bundle's rows (7a, 7b).
+    pub files_only: bool,
 }
 
 impl Args {
@@ -34,11 +37,16 @@ impl Args {
             rounds: 3,
             huge_gib: 20,
             micro_only: false,
+            files_only: false,
         };
         let mut it = args.iter();
         while let Some(flag) = it.next() {
             if flag == "--micro-only" {
                 parsed.micro_only = true;
+                continue;
+            }
+            if flag == "--files-only" {
+                parsed.files_only = true;
                 continue;
             }
             let value = it
@@ -58,10 +66,10 @@ impl Args {
 
 /// Min and median of several rounds, and the largest peak RSS seen.
 #[derive(Clone, Copy)]
-struct Timing {
-    min: f64,
-    median: f64,
-    peak_rss_mib: f64,
+pub(crate) struct Timing {
+    pub min: f64,
+    pub median: f64,
+    pub peak_rss_mib: f64,
 }
 
 impl Timing {
@@ -129,24 +137,28 @@ impl Row {
 
 /// A command to time: argv, and what to do before each round (outside the
 /// timing), such as removing the previous round's output.
-struct Job<'a> {
+pub(crate) struct Job<'a> {
     argv: Vec<String>,
     before: Option<&'a dyn Fn()>,
 }
 
-fn job(argv: &[&str]) -> Job<'static> {
+pub(crate) fn job(argv: &[&str]) -> Job<'static> {
     Job {
         argv: argv.iter().map(|s| (*s).to_owned()).collect(),
         before: None,
     }
 }
 
-fn shell(script: &str) -> Job<'static> {
+pub(crate) fn shell(script: &str) -> Job<'static> {
     job(&["sh", "-c", script])
 }
 
 /// Times two commands in alternation, `rounds` times each.
-fn pair(ours: &Job<'_>, peer: &Job<'_>, rounds: usize) -> Result<(Timing, Timing), String> {
+pub(crate) fn pair(
+    ours: &Job<'_>,
+    peer: &Job<'_>,
+    rounds: usize,
+) -> Result<(Timing, Timing), String> {
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
         for (job, out) in [(ours, &mut a), (peer, &mut b)] {
@@ -162,7 +174,14 @@ fn pair(ours: &Job<'_>, peer: &Job<'_>, rounds: usize) -> Result<(Timing, Timing
 
 pub fn run_bench(args: &Args) -> Result<(), String> {
     if args.micro_only {
-        return micro_only();
+        let micro = micro::run_micro()?;
+        let section = micro.markdown(&date(), &commit());
+        return update_section(micro::HEADING, &section, "micro", micro.json());
+    }
+    if args.files_only {
+        let files = files::measure(&release_airlock()?, args.rounds)?;
+        let section = files.markdown(&date(), &commit());
+        return update_section(files::HEADING, &section, "files", files.json());
     }
     env::ensure_debian_tools(&[
         ("openssl", "openssl"),
@@ -171,12 +190,7 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
         ("pigz", "pigz"),
         ("skopeo", "skopeo"),
     ])?;
-    env::ensure_build_tools()?;
-    run(
-        env::cargo(["build", "--release", "-p", "airlock"]),
-        Step::new("release build"),
-    )?;
-    let airlock = env::release_binary("airlock").display().to_string();
+    let airlock = release_airlock()?;
     let bundle = big::generate(args.size_gib)?;
     let b = bundle.display().to_string();
     let mib = file_mib(&bundle)?;
@@ -318,37 +332,69 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
     };
 
     // Like the memory row: a failure here keeps the rows above.
+    let files = files::measure(&airlock, n)
+        .inspect_err(|e| eprintln!("the file-heavy rows were not measured: {e}"))
+        .ok();
     let micro = micro::run_micro()
         .inspect_err(|e| eprintln!("the per-chunk cost was not measured: {e}"))
         .ok();
 
-    write_results(args, &rows, huge.as_ref(), page_memory, micro.as_ref())
+    write_results(
+        args,
+        &rows,
+        huge.as_ref(),
+        page_memory,
+        files.as_ref(),
+        micro.as_ref(),
+    )
 }
 
-/// `--micro-only`: measures the per-chunk cost, prints its table and puts
-/// it in place of the old one in `bench/RESULTS.md` and
-/// `bench/results.json`, leaving every other row as it was.
-fn micro_only() -> Result<(), String> {
-    let micro = micro::run_micro()?;
-    let section = micro.markdown(&date(), &commit());
+/// The release build of the CLI, built first.
+fn release_airlock() -> Result<String, String> {
+    env::ensure_debian_tools(&[("/usr/bin/time", "time")])?;
+    env::ensure_build_tools()?;
+    run(
+        env::cargo(["build", "--release", "-p", "airlock"]),
+        Step::new("release build"),
+    )?;
+    Ok(env::release_binary("airlock").display().to_string())
+}
+
+/// `--micro-only`, `--files-only`: prints one section and puts it in place
+/// of the old one in `bench/RESULTS.md`, and its measurements under `key`
+/// in `bench/results.json`, leaving every other row as it was.
+fn update_section(heading: &str, section: &str, key: &str, value: Value) -> Result<(), String> {
     println!("\n{section}");
     let dir = env::root().join("bench");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let md_path = dir.join("RESULTS.md");
     let md = std::fs::read_to_string(&md_path).unwrap_or_else(|_| "# Benchmark results\n".into());
-    std::fs::write(&md_path, micro::replace_section(&md, &section))
+    std::fs::write(&md_path, replace_section(&md, heading, section))
         .map_err(|e| format!("{}: {e}", md_path.display()))?;
     let json_path = dir.join("results.json");
-    let mut value: Value = std::fs::read_to_string(&json_path)
+    let mut results: Value = std::fs::read_to_string(&json_path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .filter(Value::is_object)
         .unwrap_or_else(|| json!({}));
-    value["micro"] = micro.json();
-    let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+    results[key] = value;
+    let text = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
     std::fs::write(&json_path, text).map_err(|e| format!("{}: {e}", json_path.display()))?;
-    println!("updated the per-chunk section of bench/RESULTS.md and bench/results.json");
+    println!("updated `{heading}` in bench/RESULTS.md and `{key}` in bench/results.json");
     Ok(())
+}
+
+/// `md` with the section starting at `heading` (up to the next `## `
+/// heading) replaced by `section`, or `section` appended when there is none.
+fn replace_section(md: &str, heading: &str, section: &str) -> String {
+    let Some(start) = md.find(heading) else {
+        return format!("{}\n\n{section}", md.trim_end());
+    };
+    let after = start + heading.len();
+    let end = md[after..]
+        .find("\n## ")
+        .map_or(md.len(), |i| after + i + 1);
+    format!("{}{section}{}", &md[..start], &md[end..])
 }
 
 /// The test binaries whose ignored `bench_*` tests time imports against
@@ -443,7 +489,7 @@ fn page_row(bundle: &Path, scratch: &Path, rounds: usize, mib: f64) -> Result<(R
     Ok((row, wasm_mib))
 }
 
-fn file_mib(path: &Path) -> Result<f64, String> {
+pub(crate) fn file_mib(path: &Path) -> Result<f64, String> {
     let len = std::fs::metadata(path)
         .map_err(|e| format!("{}: {e}", path.display()))?
         .len();
@@ -514,6 +560,7 @@ fn write_results(
     rows: &[Row],
     huge: Option<&(u32, Measured)>,
     page_wasm_mib: f64,
+    files: Option<&Files>,
     micro: Option<&Micro>,
 ) -> Result<(), String> {
     let date = date();
@@ -594,6 +641,9 @@ fn write_results(
         md,
         "\nPeak RSS of any airlock command above: {peak:.1} MiB."
     );
+    if let Some(files) = files {
+        let _ = write!(md, "\n{}", files.markdown(&date, &commit));
+    }
     if let Some(micro) = micro {
         let _ = write!(md, "\n{}", micro.markdown(&date, &commit));
     }
@@ -605,10 +655,29 @@ fn write_results(
         "date": date, "commit": commit, "machine": machine,
         "size_gib": args.size_gib, "rounds": args.rounds,
         "rows": json_rows, "memory": memory,
+        "files": files.map_or(Value::Null, Files::json),
         "micro": micro.map_or(Value::Null, Micro::json),
     });
     let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("results.json"), text).map_err(|e| e.to_string())?;
     println!("wrote bench/RESULTS.md and bench/results.json");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_section_is_replaced_in_place() {
+        let h = "## Mine";
+        let old = format!("# R\n\nrows\n\n{h}\n\nold\n\n## Later\n\nkept\n");
+        let new = replace_section(&old, h, &format!("{h}\n\nnew\n\n"));
+        assert_eq!(
+            new,
+            format!("# R\n\nrows\n\n{h}\n\nnew\n\n## Later\n\nkept\n")
+        );
+        let appended = replace_section("# R\n\nrows\n", h, &format!("{h}\n"));
+        assert_eq!(appended, format!("# R\n\nrows\n\n{h}\n"));
+    }
 }

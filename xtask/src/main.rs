@@ -13,15 +13,17 @@
 //!   fuzz [--seconds N]
 //!                 every cargo-fuzz target for N seconds (default 60), seeded
 //!                 from the corpus; crashes are kept in fuzz/regressions/
-//!   bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only]
+//!   bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only | --files-only]
 //!                 every speed and memory row of bench/RESULTS.md, as ratios
-//!                 against the peer tools measured in the same run, and the
+//!                 against the peer tools measured in the same run, the
 //!                 core's per-chunk cost by chunk size (alone: --micro-only)
+//!                 and the file-heavy bundle's rows (alone: --files-only)
 
 mod bench;
 mod big;
 mod edge;
 mod env;
+mod files;
 mod fuzz;
 mod micro;
 mod page;
@@ -51,7 +53,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo | page | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only]>"
+                "usage: cargo xtask <demo | page | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only | --files-only]>"
             );
             return ExitCode::from(2);
         }

@@ -242,19 +242,6 @@ fn spaced(name: &str) -> String {
 /// The heading that starts the section in `bench/RESULTS.md`.
 pub const HEADING: &str = "## The core's per-chunk cost";
 
-/// `md` with the section starting at [`HEADING`] (up to the next `## `
-/// heading) replaced by `section`, or `section` appended.
-pub fn replace_section(md: &str, section: &str) -> String {
-    let Some(start) = md.find(HEADING) else {
-        return format!("{}\n\n{section}", md.trim_end());
-    };
-    let after = start + HEADING.len();
-    let end = md[after..]
-        .find("\n## ")
-        .map_or(md.len(), |i| after + i + 1);
-    format!("{}{section}{}", &md[..start], &md[end..])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,17 +273,5 @@ mod tests {
         let picks = micro.picks();
         assert_eq!(picks[0].best.chunk, "4MiB");
         assert_eq!(picks[0].smallest.chunk, "1MiB");
-    }
-
-    #[test]
-    fn the_section_is_replaced_in_place() {
-        let old = format!("# R\n\nrows\n\n{HEADING}\n\nold\n\n## Later\n\nkept\n");
-        let new = replace_section(&old, &format!("{HEADING}\n\nnew\n\n"));
-        assert_eq!(
-            new,
-            format!("# R\n\nrows\n\n{HEADING}\n\nnew\n\n## Later\n\nkept\n")
-        );
-        let appended = replace_section("# R\n\nrows\n", &format!("{HEADING}\n"));
-        assert_eq!(appended, format!("# R\n\nrows\n\n{HEADING}\n"));
     }
 }

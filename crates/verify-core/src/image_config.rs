@@ -10,11 +10,10 @@ use crate::report::{Finding, FindingKind};
 /// secret, which then ships to everyone who pulls the image.
 const SECRET_WORDS: [&str; 4] = ["PASSWORD", "SECRET", "TOKEN", "KEY"];
 
-/// The summary of `config`, and a `config-secret-env` warning for each
-/// variable named like a secret.
-pub(crate) fn summarize(config: &ImageConfiguration, image: &str) -> (ImageConfig, Vec<Finding>) {
+/// The summary of `config`, made where the resolver parses it (once per
+/// description of the image); [`secret_findings`] says what it flags.
+pub(crate) fn summarize(config: &ImageConfiguration) -> ImageConfig {
     let mut summary = ImageConfig::default();
-    let mut findings = Vec::new();
     if let Some(c) = config.config() {
         summary.entrypoint = c.entrypoint().clone();
         summary.cmd = c.cmd().clone();
@@ -24,17 +23,6 @@ pub(crate) fn summarize(config: &ImageConfiguration, image: &str) -> (ImageConfi
             let (name, value) = entry.split_once('=').unwrap_or((entry.as_str(), ""));
             let upper = name.to_ascii_uppercase();
             let secret = SECRET_WORDS.iter().any(|w| upper.contains(w));
-            if secret {
-                findings.push(
-                    Finding::new(
-                        FindingKind::ConfigSecretEnv,
-                        "the config sets an environment variable named like a secret; its \
-                         value ships to everyone who pulls the image",
-                    )
-                    .in_image(image)
-                    .expected_found("no secrets in the image config", name),
-                );
-            }
             summary.env.push(EnvVar {
                 name: name.to_owned(),
                 value: value.to_owned(),
@@ -65,7 +53,26 @@ pub(crate) fn summarize(config: &ImageConfiguration, image: &str) -> (ImageConfi
             layer += 1;
         }
     }
-    (summary, findings)
+    summary
+}
+
+/// A `config-secret-env` warning for each variable of `summary` named like
+/// a secret, in the config's order, for the image called `image`.
+pub(crate) fn secret_findings(summary: &ImageConfig, image: &str) -> Vec<Finding> {
+    summary
+        .env
+        .iter()
+        .filter(|var| var.secret)
+        .map(|var| {
+            Finding::new(
+                FindingKind::ConfigSecretEnv,
+                "the config sets an environment variable named like a secret; its value \
+                 ships to everyone who pulls the image",
+            )
+            .in_image(image)
+            .expected_found("no secrets in the image config", var.name.as_str())
+        })
+        .collect()
 }
 
 /// Whether `User` leaves the process as root: unset, or user `0`/`root`
@@ -116,7 +123,8 @@ mod tests {
                   {"created_by":"RUN make"}],
                 "rootfs":{"type":"layers","diff_ids":[]}}"#,
         );
-        let (s, findings) = summarize(&c, "app:1.0");
+        let s = summarize(&c);
+        let findings = secret_findings(&s, "app:1.0");
         assert_eq!(s.entrypoint.as_deref(), Some(&["/bin/app".to_owned()][..]));
         assert_eq!(s.user, "app");
         assert!(!s.runs_as_root);
@@ -145,7 +153,8 @@ mod tests {
         let c = config(
             r#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#,
         );
-        let (s, findings) = summarize(&c, "x");
+        let s = summarize(&c);
+        let findings = secret_findings(&s, "x");
         assert!(s.runs_as_root);
         assert!(findings.is_empty());
         assert!(s.history.is_empty());

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::{Described, FileRecord, Resolver, platform_string};
 use crate::digest::{Digest, Sha256};
+use crate::image_config;
 use crate::json;
 use crate::paths;
 use crate::reference;
@@ -112,7 +113,9 @@ impl<'a> Resolver<'a> {
             layer_digests,
             report: ImageReport {
                 files: None,
-                config: None,
+                // Summarized here, where the config is parsed, not again
+                // by the layer pass.
+                config: config.as_ref().map(image_config::summarize),
                 os: None,
                 packages: None,
                 package_notes: Vec::new(),

@@ -7,6 +7,7 @@ use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest}
 use super::{Described, FileRecord, Resolver, platform_string};
 use crate::annotations::{CONTAINERD_IMAGE_NAME, DOCKER_REFERENCE_TYPE, OCI_REF_NAME};
 use crate::digest::{Digest, Sha256};
+use crate::image_config;
 use crate::json;
 use crate::reference;
 use crate::report::{Finding, FindingKind, ImageReport, LayerReport};
@@ -330,7 +331,9 @@ impl<'a> Resolver<'a> {
             layer_digests,
             report: ImageReport {
                 files: None,
-                config: None,
+                // Summarized here, where the config is parsed, not again
+                // by the layer pass.
+                config: config.as_ref().map(image_config::summarize),
                 os: None,
                 packages: None,
                 package_notes: Vec::new(),

@@ -15,7 +15,7 @@ pub(crate) use entry::LayerEntry;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::content::{Content, Json, Unpacked};
+use crate::content::{Content, Unpacked};
 use crate::contents::FileType;
 use crate::digest::Sha256;
 use crate::formats::Archive;
@@ -26,7 +26,8 @@ use reader::LayerRead;
 
 /// Looks inside the layers of resolved images: reports what each layer's
 /// tar holds that importers refuse or an approver should see (once per blob,
-/// however many images share it), summarizes each config, and applies each
+/// however many images share it), warns of each config's secret-named
+/// variables (the resolver summarized the config), and applies each
 /// image's layers for its tree, the layers' changes and its packages.
 pub(crate) fn examine(archive: &Archive, images: &mut [ImageReport], files: bool) -> Vec<Finding> {
     let blobs: HashMap<Sha256, &Content> = archive
@@ -39,19 +40,12 @@ pub(crate) fn examine(archive: &Archive, images: &mut [ImageReport], files: bool
     let mut configs_seen: HashSet<Sha256> = HashSet::new();
     for image in images.iter_mut() {
         let name = image.display_name();
-        if let Some(digest) = image.config_digest.map(|d| d.sha256())
-            && let Some(Content {
-                json: Json::Kept(bytes),
-                ..
-            }) = blobs.get(&digest)
-            // The resolver has reported a config that does not parse.
-            && let Ok(config) = serde_json::from_slice(bytes)
+        // The resolver summarized the config; its warnings go once per
+        // config, however many images share it.
+        if let (Some(summary), Some(digest)) = (&image.config, image.config_digest)
+            && configs_seen.insert(digest.sha256())
         {
-            let (summary, said) = image_config::summarize(&config, &name);
-            if configs_seen.insert(digest) {
-                findings.extend(said);
-            }
-            image.config = Some(summary);
+            findings.extend(image_config::secret_findings(summary, &name));
         }
         let mut reads = Vec::with_capacity(image.layers.len());
         for layer in &image.layers {
@@ -145,10 +139,10 @@ fn unpack(
         // Only what the final tree still has, from the layer that wrote it last.
         .filter(|(layer, entry, _)| applied.lookup(&entry.path) == Some((FileType::File, *layer)))
         .map(|(layer, entry, captured)| CapturedFile {
-            path: entry.path.clone(),
+            path: &entry.path,
             layer,
             size: entry.size,
-            captured: captured.clone(),
+            captured,
         })
         .collect();
     let catalog = packages::catalog(&captured);

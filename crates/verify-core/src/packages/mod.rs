@@ -224,16 +224,17 @@ pub(crate) enum Captured {
     Present(Unread),
 }
 
-/// A captured file that survives in the image's final tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CapturedFile {
+/// A captured file that survives in the image's final tree, borrowed from
+/// the layer read that holds it: images sharing a layer share its captures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CapturedFile<'a> {
     /// Cleaned relative path, as given to [`wanted`].
-    pub path: Box<str>,
+    pub path: &'a str,
     /// Index of the layer that last wrote it.
     pub layer: usize,
     /// Its full size in the layer, for the note when it was cut.
     pub size: u64,
-    pub captured: Captured,
+    pub captured: &'a Captured,
 }
 
 /// What the catalogers found in one image.
@@ -335,7 +336,7 @@ impl Distro {
 
 /// Catalogs the packages in `files`, the captures that survive in one
 /// image's final tree.
-pub(crate) fn catalog(files: &[CapturedFile]) -> Catalog {
+pub(crate) fn catalog(files: &[CapturedFile<'_>]) -> Catalog {
     let mut notes = Vec::new();
     let mut packages = Vec::new();
 
@@ -344,11 +345,11 @@ pub(crate) fn catalog(files: &[CapturedFile]) -> Catalog {
 
     for file in files {
         let origin = Origin {
-            file: &file.path,
+            file: file.path,
             layer: file.layer,
         };
         let mut found = Found::new(origin);
-        match &file.captured {
+        match file.captured {
             Captured::Present(Unread::RpmDatabase) => found.note(
                 "an rpm database is present but Airlock does not read rpm databases: \
                  the rpm packages of this image are not listed",
@@ -386,13 +387,13 @@ pub(crate) fn catalog(files: &[CapturedFile]) -> Catalog {
 /// Dispatches a whole-file capture to its parser by path. os-release files
 /// were read by [`find_os`] already.
 fn read_whole(
-    file: &CapturedFile,
+    file: &CapturedFile<'_>,
     bytes: &[u8],
     complete: bool,
     distro: &Distro,
     found: &mut Found<'_>,
 ) {
-    let path = &*file.path;
+    let path = file.path;
     if is_os_release(path) {
         return;
     }
@@ -417,7 +418,7 @@ fn read_whole(
     }
 }
 
-fn cut_message(file: &CapturedFile, kept: usize) -> String {
+fn cut_message(file: &CapturedFile<'_>, kept: usize) -> String {
     if kept == 0 {
         format!(
             "could not read: the file is {} bytes and the capture budget for this image was spent; its packages are not listed",
@@ -437,17 +438,17 @@ fn is_os_release(path: &str) -> bool {
 
 /// `etc/os-release` if it reads, else `usr/lib/os-release`, as os-release(5)
 /// says a reader should fall back.
-fn find_os(files: &[CapturedFile], notes: &mut Vec<PackageNote>) -> Option<OsInfo> {
+fn find_os(files: &[CapturedFile<'_>], notes: &mut Vec<PackageNote>) -> Option<OsInfo> {
     let mut os = None;
     for path in ["etc/os-release", "usr/lib/os-release"] {
-        let Some(file) = files.iter().find(|f| &*f.path == path) else {
+        let Some(file) = files.iter().find(|f| f.path == path) else {
             continue;
         };
         let mut found = Found::new(Origin {
-            file: &file.path,
+            file: file.path,
             layer: file.layer,
         });
-        match &file.captured {
+        match file.captured {
             Captured::Whole {
                 bytes,
                 complete: true,

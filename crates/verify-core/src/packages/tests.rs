@@ -1,13 +1,34 @@
 use super::*;
 
-fn capture(path: &str, layer: usize, bytes: &[u8], mode: u32) -> CapturedFile {
+/// A [`CapturedFile`] with what it borrows, as a layer read holds it.
+struct Kept {
+    path: String,
+    layer: usize,
+    size: u64,
+    captured: Captured,
+}
+
+fn catalog_of(files: &[Kept]) -> Catalog {
+    let files: Vec<CapturedFile<'_>> = files
+        .iter()
+        .map(|k| CapturedFile {
+            path: &k.path,
+            layer: k.layer,
+            size: k.size,
+            captured: &k.captured,
+        })
+        .collect();
+    catalog(&files)
+}
+
+fn capture(path: &str, layer: usize, bytes: &[u8], mode: u32) -> Kept {
     let want = wanted(path, bytes.len() as u64, mode).expect("wanted");
     let mut c = want.start();
     // Fed in odd pieces, as a tar stream would.
     for piece in bytes.chunks(7) {
         c.update(piece);
     }
-    CapturedFile {
+    Kept {
         path: path.into(),
         layer,
         size: bytes.len() as u64,
@@ -107,7 +128,7 @@ fn a_whole_image() {
         capture("var/lib/rpm/rpmdb.sqlite", 1, b"SQLite format 3\0", 0o644),
         capture("usr/bin/not-go", 1, &[0x7f; 70_000], 0o755),
     ];
-    let cat = catalog(&files);
+    let cat = catalog_of(&files);
     let os = cat.os.expect("os from usr/lib/os-release");
     assert_eq!(
         (os.id.as_str(), os.version_id.as_deref()),
@@ -177,7 +198,7 @@ fn etc_os_release_wins_and_a_cut_status_is_noted() {
         capture("usr/lib/os-release", 0, OS_RELEASE.as_bytes(), 0o644),
         status,
     ];
-    let cat = catalog(&files);
+    let cat = catalog_of(&files);
     assert_eq!(cat.os.expect("os").id, "ubuntu");
     assert!(cat.packages.is_empty(), "no version from a cut file");
     assert_eq!(cat.notes.len(), 1);
@@ -191,7 +212,7 @@ fn a_malformed_etc_os_release_falls_back() {
         capture("etc/os-release", 1, b"\x00garbage", 0o644),
         capture("usr/lib/os-release", 0, OS_RELEASE.as_bytes(), 0o644),
     ];
-    let cat = catalog(&files);
+    let cat = catalog_of(&files);
     assert_eq!(cat.os.expect("fallback").file, "usr/lib/os-release");
     assert!(cat.notes.iter().any(|n| n.file == "etc/os-release"));
 }
@@ -241,7 +262,7 @@ fn mutated_inputs_never_invent_versions() {
                 }
             }
             let file = capture(path, 0, &bytes, 0o644);
-            let cat = catalog(&[file]);
+            let cat = catalog_of(&[file]);
             let text = String::from_utf8_lossy(&bytes);
             for p in &cat.packages {
                 let escaped = path.ends_with(".json") && text.contains('\\');

@@ -221,7 +221,8 @@ fn credentials_stay_off_storage(bearer: bool) {
     // The commit mounted the blobs from the holding repository.
     assert!(
         at_registry.iter().any(|s| s.method == "POST"
-            && s.path.starts_with("/v2/creds/airlock/micro/blobs/uploads/?mount=sha256%3A")
+            && s.path
+                .starts_with("/v2/creds/airlock/micro/blobs/uploads/?mount=sha256%3A")
             && s.path.ends_with("&from=creds%2Fairlock-incoming")),
         "bearer={bearer}: {at_registry:#?}"
     );

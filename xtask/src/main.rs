@@ -13,10 +13,11 @@
 //!   fuzz [--seconds N]
 //!                 every cargo-fuzz target for N seconds (default 60), seeded
 //!                 from the corpus; crashes are kept in fuzz/regressions/
-//!   bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only]
+//!   bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only] [--only registry|load_docker|containerd]
 //!                 every speed and memory row of bench/RESULTS.md, as ratios
 //!                 against the peer tools measured in the same run, and the
 //!                 core's per-chunk cost by chunk size (alone: --micro-only)
+//!                 (--only TEST: just that daemon test's rows, printed, not written)
 
 mod bench;
 mod big;
@@ -51,7 +52,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo | page | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only]>"
+                "usage: cargo xtask <demo | page | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only] [--only TEST]>"
             );
             return ExitCode::from(2);
         }

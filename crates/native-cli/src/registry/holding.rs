@@ -235,3 +235,77 @@ impl Read for FileBody<'_> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::sync::mpsc::sync_channel;
+
+    use verify_core::Sha256;
+
+    use super::{FileBody, Piece};
+
+    fn body(rx: &std::sync::mpsc::Receiver<Piece>) -> FileBody<'_> {
+        FileBody {
+            rx,
+            piece: Vec::new(),
+            at: 0,
+            end: None,
+            closed: false,
+        }
+    }
+
+    #[test]
+    fn a_file_reads_as_its_pieces_in_order_and_ends_with_its_digest() {
+        let (tx, rx) = sync_channel(8);
+        let sha = Sha256::from_hex(&"ab".repeat(32)).expect("hex");
+        for piece in [&b"hello "[..], b"", b"streamed ", b"world"] {
+            tx.send(Piece::Data(piece.to_vec())).expect("send");
+        }
+        tx.send(Piece::End(sha)).expect("send");
+        let mut file = body(&rx);
+        // Small reads cross piece boundaries.
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4];
+        loop {
+            let n = file.read(&mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(out, b"hello streamed world");
+        assert_eq!(file.end, Some(sha));
+        assert!(!file.closed);
+    }
+
+    #[test]
+    fn a_file_cut_short_is_an_error_not_an_early_end() {
+        let (tx, rx) = sync_channel(8);
+        tx.send(Piece::Data(b"half".to_vec())).expect("send");
+        drop(tx);
+        let mut file = body(&rx);
+        let mut out = Vec::new();
+        let error = file.read_to_end(&mut out).expect_err("cut short");
+        assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof);
+        assert_eq!(out, b"half");
+        assert!(file.closed);
+        assert_eq!(file.end, None);
+    }
+
+    #[test]
+    fn draining_skips_a_file_up_to_its_end() {
+        let (tx, rx) = sync_channel(8);
+        let sha = Sha256::from_hex(&"cd".repeat(32)).expect("hex");
+        tx.send(Piece::Data(vec![7; 100])).expect("send");
+        tx.send(Piece::End(sha)).expect("send");
+        tx.send(Piece::Data(b"next file".to_vec())).expect("send");
+        let mut file = body(&rx);
+        assert!(file.drain());
+        assert_eq!(file.end, Some(sha));
+        // The next file's pieces are still queued.
+        assert!(matches!(rx.try_recv(), Ok(Piece::Data(d)) if d == b"next file"));
+        drop(tx);
+        assert!(!body(&rx).drain());
+    }
+}

@@ -28,6 +28,9 @@ pub struct Args {
     pub micro_only: bool,
     /// Only the file-heavy bundle's rows (7a, 7b).
     pub files_only: bool,
+    /// Only this one of the daemon rows' test files (`registry`,
+    /// `load_docker`, `containerd`), printed and not written to RESULTS.md.
+    pub only: Option<String>,
 }
 
 impl Args {
@@ -38,6 +41,7 @@ impl Args {
             huge_gib: 20,
             micro_only: false,
             files_only: false,
+            only: None,
         };
         let mut it = args.iter();
         while let Some(flag) = it.next() {
@@ -47,6 +51,14 @@ impl Args {
             }
             if flag == "--files-only" {
                 parsed.files_only = true;
+                continue;
+            }
+            if flag == "--only" {
+                let test = it.next().filter(|t| IMPORT_BENCHES.contains(&t.as_str()));
+                let Some(test) = test else {
+                    return Err(format!("--only needs one of {}", IMPORT_BENCHES.join(", ")));
+                };
+                parsed.only = Some(test.clone());
                 continue;
             }
             let value = it
@@ -113,6 +125,8 @@ struct Row {
     peer: Timing,
     mib: f64,
     goal: Goal,
+    /// What else the row measured, said under the table.
+    note: Option<String>,
 }
 
 impl Row {
@@ -194,10 +208,15 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
     let bundle = big::generate(args.size_gib)?;
     let b = bundle.display().to_string();
     let mib = file_mib(&bundle)?;
-    let gz = gzip_copy(&bundle, &airlock)?;
-    let gz_s = gz.display().to_string();
     let scratch = env::root().join("target/bench-scratch");
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    if let Some(test) = &args.only {
+        let rows = import_rows(&[test.as_str()], &bundle, &scratch, args.rounds, mib)?;
+        println!("\n{}", table(&rows));
+        return Ok(());
+    }
+    let gz = gzip_copy(&bundle, &airlock)?;
+    let gz_s = gz.display().to_string();
     let n = args.rounds;
     let mut rows = Vec::new();
 
@@ -215,6 +234,7 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
         peer,
         mib,
         goal: Goal::RatioAtMost(1.10),
+        note: None,
     });
     let (ours, peer) = pair(&verify, &job(&["sha256sum", &b]), n)?;
     rows.push(Row {
@@ -226,6 +246,7 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
         peer,
         mib,
         goal: Goal::FasterBy(3.0),
+        note: None,
     });
 
     let dir = scratch.join("skopeo-dir");
@@ -253,6 +274,7 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
         peer,
         mib,
         goal: Goal::FasterBy(3.0),
+        note: None,
     });
 
     let verify_gz = job(&[&airlock, "verify", "--no-progress", &gz_s]);
@@ -267,6 +289,7 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
         peer,
         mib: file_mib(&gz)?,
         goal: Goal::RatioAtMost(1.2),
+        note: None,
     });
 
     let layout = scratch.join("layout");
@@ -306,12 +329,13 @@ pub fn run_bench(args: &Args) -> Result<(), String> {
         peer,
         mib,
         goal: Goal::RatioAtMost(1.0),
+        note: None,
     });
 
     let (page, page_memory) = page_row(&bundle, &scratch, n, mib)?;
     rows.push(page);
 
-    rows.extend(import_rows(&bundle, &scratch, n, mib)?);
+    rows.extend(import_rows(IMPORT_BENCHES, &bundle, &scratch, n, mib)?);
 
     // The memory row last, and its failure (disk space) does not lose the
     // rows already measured.
@@ -402,11 +426,17 @@ fn replace_section(md: &str, heading: &str, section: &str) -> String {
 const IMPORT_BENCHES: &[&str] = &["load_docker", "containerd", "registry"];
 
 /// Row 6 against daemons: each bench test appends a JSON line of timings.
-fn import_rows(bundle: &Path, scratch: &Path, rounds: usize, mib: f64) -> Result<Vec<Row>, String> {
+fn import_rows(
+    tests: &[&str],
+    bundle: &Path,
+    scratch: &Path,
+    rounds: usize,
+    mib: f64,
+) -> Result<Vec<Row>, String> {
     let out = scratch.join("imports.jsonl");
     let _ = std::fs::remove_file(&out);
     let mut c = env::cargo(["test", "--release", "-p", "airlock"]);
-    for test in IMPORT_BENCHES {
+    for test in tests {
         c.args(["--test", test]);
     }
     c.args(["--", "--ignored", "--test-threads=1", "bench_"])
@@ -427,10 +457,14 @@ fn import_rows(bundle: &Path, scratch: &Path, rounds: usize, mib: f64) -> Result
                 what: s("what"),
                 ours_label: s("ours_label"),
                 peer_label: s("peer_label"),
-                ours: times(&v["ours"]),
+                ours: Timing {
+                    peak_rss_mib: v["ours_peak_rss_mib"].as_f64().unwrap_or(0.0),
+                    ..times(&v["ours"])
+                },
                 peer: times(&v["peer"]),
                 mib,
                 goal: Goal::RatioAtMost(v["target_ratio_at_most"].as_f64().unwrap_or(1.0)),
+                note: v["note"].as_str().map(str::to_owned),
             })
         })
         .collect()
@@ -484,6 +518,7 @@ fn page_row(bundle: &Path, scratch: &Path, rounds: usize, mib: f64) -> Result<(R
         peer: times("hashWasmMs"),
         mib,
         goal: Goal::RatioAtMost(1.0),
+        note: None,
     };
     let wasm_mib = v["wasmPeakBytes"].as_f64().unwrap_or(0.0) / f64::from(1 << 20);
     Ok((row, wasm_mib))
@@ -579,38 +614,19 @@ fn write_results(
         "Each pair ran in the same run, rounds interleaved; times are min / median \
          seconds; the ratio uses the minimums (page cache warm).\n"
     );
-    let _ = writeln!(
-        md,
-        "| row | what | airlock | s (min/med) | MiB/s | peer | s (min/med) | MiB/s | ratio airlock/peer | target | met |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|");
-    let mut json_rows = Vec::new();
-    let cell = |s: &str| s.replace('|', "\\|");
-    for r in rows {
-        let _ = writeln!(
-            md,
-            "| {} | {} | `{}` | {:.2} / {:.2} | {:.0} | `{}` | {:.2} / {:.2} | {:.0} | {:.2} | {} | {} |",
-            r.id,
-            cell(&r.what),
-            cell(&r.ours_label),
-            r.ours.min,
-            r.ours.median,
-            r.mib / r.ours.min,
-            cell(&r.peer_label),
-            r.peer.min,
-            r.peer.median,
-            r.mib / r.peer.min,
-            r.ratio(),
-            r.goal_text(),
-            if r.met() { "yes" } else { "**no**" }
-        );
-        json_rows.push(json!({
-            "row": r.id, "what": r.what,
-            "airlock": {"command": r.ours_label, "min_s": r.ours.min, "median_s": r.ours.median, "peak_rss_mib": r.ours.peak_rss_mib},
-            "peer": {"command": r.peer_label, "min_s": r.peer.min, "median_s": r.peer.median, "peak_rss_mib": r.peer.peak_rss_mib},
-            "mib": r.mib, "ratio": r.ratio(), "target": r.goal_text(), "met": r.met(),
-        }));
-    }
+    md.push_str(&table(rows));
+    let json_rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "row": r.id, "what": r.what,
+                "airlock": {"command": r.ours_label, "min_s": r.ours.min, "median_s": r.ours.median, "peak_rss_mib": r.ours.peak_rss_mib},
+                "peer": {"command": r.peer_label, "min_s": r.peer.min, "median_s": r.peer.median, "peak_rss_mib": r.peer.peak_rss_mib},
+                "mib": r.mib, "ratio": r.ratio(), "target": r.goal_text(), "met": r.met(),
+                "note": r.note,
+            })
+        })
+        .collect();
     let mut memory = json!({});
     if let Some((gib, m)) = huge {
         let met = m.peak_rss_mib <= big::RSS_LIMIT_MIB;
@@ -662,6 +678,42 @@ fn write_results(
     std::fs::write(dir.join("results.json"), text).map_err(|e| e.to_string())?;
     println!("wrote bench/RESULTS.md and bench/results.json");
     Ok(())
+}
+
+/// The rows as a Markdown table, then the notes some rows carry.
+fn table(rows: &[Row]) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "| row | what | airlock | s (min/med) | MiB/s | peer | s (min/med) | MiB/s | ratio airlock/peer | target | met |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|");
+    let cell = |s: &str| s.replace('|', "\\|");
+    for r in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | `{}` | {:.2} / {:.2} | {:.0} | `{}` | {:.2} / {:.2} | {:.0} | {:.2} | {} | {} |",
+            r.id,
+            cell(&r.what),
+            cell(&r.ours_label),
+            r.ours.min,
+            r.ours.median,
+            r.mib / r.ours.min,
+            cell(&r.peer_label),
+            r.peer.min,
+            r.peer.median,
+            r.mib / r.peer.min,
+            r.ratio(),
+            r.goal_text(),
+            if r.met() { "yes" } else { "**no**" }
+        );
+    }
+    for r in rows {
+        if let Some(note) = &r.note {
+            let _ = writeln!(md, "\nRow {}: {note}", r.id);
+        }
+    }
+    md
 }
 
 #[cfg(test)]

@@ -14,10 +14,12 @@
 //!                 every cargo-fuzz target for N seconds (default 60), seeded
 //!                 from the corpus; crashes are kept in fuzz/regressions/
 //!   bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only | --files-only]
+//!         [--only registry|load_docker|containerd]
 //!                 every speed and memory row of bench/RESULTS.md, as ratios
 //!                 against the peer tools measured in the same run, the
 //!                 core's per-chunk cost by chunk size (alone: --micro-only)
-//!                 and the file-heavy bundle's rows (alone: --files-only)
+//!                 and the file-heavy bundle's rows (alone: --files-only);
+//!                 --only TEST: just that daemon test's rows, printed, not written
 
 mod bench;
 mod big;
@@ -53,7 +55,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo | page | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only | --files-only]>"
+                "usage: cargo xtask <demo | page | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only | --files-only] [--only TEST]>"
             );
             return ExitCode::from(2);
         }

@@ -260,9 +260,21 @@ pub struct PushArgs {
     /// trusted besides the system's.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
-    /// Where to stage the bundle's files while it is verified (needs room for
-    /// the unpacked bundle); the system's temporary directory by default.
-    #[arg(long, value_name = "DIR")]
+    /// Blobs stream into this repository of the registry while the bundle is
+    /// read and are mounted into their images' repositories once it verified;
+    /// `PREFIX/airlock-incoming` by default. Nothing in it is tagged or
+    /// referenced: what a failed bundle leaves there is removed by the
+    /// registry's garbage collection.
+    #[arg(long, value_name = "REPO", conflicts_with = "stage_locally")]
+    pub holding_repo: Option<String>,
+    /// Stage the bundle on local disk while it is verified and send nothing to
+    /// the registry before the verdict (for sites where unverified bytes must
+    /// not reach the registry at all); needs room for the unpacked bundle.
+    #[arg(long)]
+    pub stage_locally: bool,
+    /// Where --stage-locally stages the bundle's files; the system's temporary
+    /// directory by default.
+    #[arg(long, value_name = "DIR", requires = "stage_locally")]
     pub staging: Option<PathBuf>,
     /// Print the report and the push summary as one JSON object.
     #[arg(long)]

@@ -60,7 +60,8 @@ fn path_of(seen: &Seen) -> &str {
 }
 
 /// A registry that keeps its blobs on `storage`: a blob's HEAD is
-/// redirected there, and an upload's `Location` points there.
+/// redirected there, and an upload's `Location` points there. A mount
+/// (from the holding repository a streaming push uploaded to) is granted.
 fn registry_with_storage_at(asks: Asks, storage: String) -> impl Fn(&Seen) -> Reply {
     let uploads = AtomicUsize::new(0);
     move |seen| {
@@ -73,6 +74,9 @@ fn registry_with_storage_at(asks: Asks, storage: String) -> impl Fn(&Seen) -> Re
             "HEAD" if path.contains("/blobs/") => {
                 let digest = path.rsplit('/').next().unwrap_or_default();
                 Reply::status(307).header("Location", &format!("{storage}/blobs/{digest}"))
+            }
+            "POST" if path.ends_with("/blobs/uploads/") && seen.path.contains("mount=") => {
+                Reply::status(201)
             }
             "POST" if path.ends_with("/blobs/uploads/") => {
                 let n = uploads.fetch_add(1, Ordering::SeqCst);
@@ -114,16 +118,15 @@ fn token_service(limit: usize) -> impl Fn(&Seen) -> Reply {
     }
 }
 
-/// `airlock push` of a small good bundle to `registry`, trusting the CA in
-/// `dir`, with the password on stdin.
+/// `airlock push` of a small good bundle to `registry` (streamed through
+/// the holding repository), trusting the CA in `dir`, with the password on
+/// stdin.
 fn push(dir: &Path, registry: &Server) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
         .args(["push", "--json", "--no-progress", "--user", USER])
         .arg("--password-stdin")
         .arg("--ca-cert")
         .arg(dir.join("ca.crt"))
-        .arg("--staging")
-        .arg(dir)
         .arg(test_support::corpus_dir().join("good/podman-oci-archive.tar"))
         .arg(format!("{}/creds", registry.authority))
         .stdin(Stdio::piped())
@@ -215,6 +218,14 @@ fn credentials_stay_off_storage(bearer: bool) {
         "bearer={bearer}: {at_registry:#?}"
     );
 
+    // The commit mounted the blobs from the holding repository.
+    assert!(
+        at_registry.iter().any(|s| s.method == "POST"
+            && s.path
+                .starts_with("/v2/creds/airlock/micro/blobs/uploads/?mount=sha256%3A")
+            && s.path.ends_with("&from=creds%2Fairlock-incoming")),
+        "bearer={bearer}: {at_registry:#?}"
+    );
     let asked = tokens.seen();
     if bearer {
         let password = basic(USER, PASSWORD);
@@ -229,6 +240,16 @@ fn credentials_stay_off_storage(bearer: bool) {
             "/token?service={SERVICE}&scope=repository%3Acreds%2Fairlock%2Fmicro%3Apull%2Cpush"
         );
         assert!(asked.iter().any(|s| s.path == scoped), "{asked:#?}");
+        // The holding repository is pushed to while reading, and the
+        // mounts from it need pull on it besides push on the target.
+        let holding = "repository%3Acreds%2Fairlock-incoming";
+        let streamed = format!("/token?service={SERVICE}&scope={holding}%3Apull%2Cpush");
+        assert!(asked.iter().any(|s| s.path == streamed), "{asked:#?}");
+        let mounted = format!(
+            "/token?service={SERVICE}&scope=repository%3Acreds%2Fairlock%2Fmicro%3Apull%2Cpush\
+             &scope={holding}%3Apull"
+        );
+        assert!(asked.iter().any(|s| s.path == mounted), "{asked:#?}");
     } else {
         assert!(asked.is_empty(), "{asked:#?}");
     }

@@ -7,33 +7,60 @@ use super::importing::import_into;
 use super::source::options_for;
 use crate::cli::PushArgs;
 use crate::error::CliError;
+use crate::import::FileTarget;
 use crate::import::ImportError;
 use crate::registry::RegistryError;
 use crate::registry::auth::Credentials;
-use crate::registry::naming::{Destination, TagMap};
+use crate::registry::naming::{Destination, TagMap, is_repository};
+use crate::registry::streaming::StreamingTarget;
 use crate::registry::target::{PushOptions, RegistryTarget};
 
 /// Where the password is read from when `--password-stdin` is not given.
 const PASSWORD_ENV: &str = "AIRLOCK_REGISTRY_PASSWORD";
+/// The holding repository's name under the destination's prefix.
+const HOLDING_REPO: &str = "airlock-incoming";
 
 pub fn run(args: &PushArgs) -> Result<bool, CliError> {
     let (options, recorded) = options_for(&args.source)?;
+    let destination = Destination::parse(&args.registry).map_err(usage)?;
+    let holding = holding_repo(args, &destination)?;
     let push = PushOptions {
-        destination: Destination::parse(&args.registry).map_err(usage)?,
+        destination,
         tag_map: TagMap::parse(&args.tag_map).map_err(usage)?,
         credentials: credentials(args)?,
         ca_cert: args.ca_cert.clone(),
-        staging_parent: args.staging.clone().unwrap_or_else(std::env::temp_dir),
     };
-    let result = RegistryTarget::open(push)
-        .map_err(CliError::from)
-        .and_then(|mut target| {
-            import_into(&args.source, args.json, options, recorded, &mut target)
-        });
+    let target: Result<Box<dyn FileTarget>, ImportError> = if args.stage_locally {
+        let parent = args.staging.clone().unwrap_or_else(std::env::temp_dir);
+        RegistryTarget::open(push, parent).map(|t| Box::new(t) as Box<dyn FileTarget>)
+    } else {
+        StreamingTarget::open(push, holding).map(|t| Box::new(t) as Box<dyn FileTarget>)
+    };
+    let result = target.map_err(CliError::from).and_then(|mut target| {
+        import_into(&args.source, args.json, options, recorded, target.as_mut())
+    });
     // A registry's own refusal reads better without `load`'s wording.
     match result {
         Err(CliError::Import(ImportError::Registry(e))) => Err(CliError::Push(e)),
         other => other,
+    }
+}
+
+/// The holding repository: `--holding-repo`, else `PREFIX/airlock-incoming`.
+fn holding_repo(args: &PushArgs, destination: &Destination) -> Result<String, CliError> {
+    match &args.holding_repo {
+        Some(repo) => {
+            let repo = repo.trim_matches('/');
+            if is_repository(repo) {
+                Ok(repo.to_owned())
+            } else {
+                Err(CliError::Usage(format!(
+                    "--holding-repo `{repo}`: not a repository name (lowercase [a-z0-9] \
+                     components joined by . _ - and separated by /)"
+                )))
+            }
+        }
+        None => Ok(destination.under_prefix(HOLDING_REPO)),
     }
 }
 

@@ -1,12 +1,14 @@
 //! The parts of the OCI distribution API a push needs, over blocking HTTPS.
 //!
-//! Blobs are streamed from their staged files (one PATCH carrying the whole
-//! blob, then a PUT with its digest, as `containers/image` does), so memory
-//! does not grow with layer size. Every request goes through [`Client::send`],
+//! Blobs are streamed (one PATCH carrying the whole blob, then a PUT with
+//! its digest, as `containers/image` does) from a staged file, the bundle
+//! as it is read, or another repository, so memory does not grow with
+//! layer size. Every request goes through [`Client::send`],
 //! which adds credentials only for the registry's own origin and answers its
 //! 401 at most once.
 
 use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
@@ -132,19 +134,49 @@ impl Client {
         size: u64,
         path: &Path,
     ) -> Result<(), RegistryError> {
-        let what = format!("upload of {digest} to {repo}");
+        // Opened per attempt so that a retry after a 401 starts over.
+        let session = self.patch(repo, session, digest, size, || File::open(path))?;
+        self.finish_upload(repo, &session, digest)
+    }
+
+    /// Sends `size` bytes into the upload session in one PATCH (as
+    /// `containers/image` does), reading them from what `open` gives; it is
+    /// called again only if the registry asks for credentials first.
+    /// Returns the session's next URL. `digest` only names the blob in
+    /// errors: the bytes may still be arriving.
+    pub fn patch<R: Read>(
+        &mut self,
+        repo: &str,
+        session: &str,
+        digest: &str,
+        size: u64,
+        mut open: impl FnMut() -> std::io::Result<R>,
+    ) -> Result<String, RegistryError> {
         let response = self.send(session, &scopes(repo, None), |agent, url, auth| {
-            // Opened per attempt so that a retry after a 401 starts over.
-            let mut file = File::open(path)?;
+            let mut body = open()?;
             with_auth(agent.patch(url), auth)
                 .header("Content-Type", "application/octet-stream")
                 .header("Content-Length", size.to_string())
-                .send(SendBody::from_reader(&mut file))
+                .send(SendBody::from_reader(&mut body))
         })?;
-        let session = match response.status().as_u16() {
-            202 => self.location(&response, session)?,
-            status => return Err(self.unexpected(&format!("PATCH {what}"), response, status)),
-        };
+        match response.status().as_u16() {
+            202 => self.location(&response, session),
+            status => Err(self.unexpected(
+                &format!("PATCH upload of {digest} to {repo}"),
+                response,
+                status,
+            )),
+        }
+    }
+
+    /// Closes an upload session with the blob's `digest`: the registry
+    /// hashes what it received and refuses the blob if it differs.
+    pub fn finish_upload(
+        &mut self,
+        repo: &str,
+        session: &str,
+        digest: &str,
+    ) -> Result<(), RegistryError> {
         let sep = if session.contains('?') { '&' } else { '?' };
         let url = format!("{session}{sep}digest={}", percent_encode(digest));
         let response = self.send(&url, &scopes(repo, None), |agent, url, auth| {
@@ -154,7 +186,28 @@ impl Client {
         })?;
         match response.status().as_u16() {
             201 | 204 => Ok(()),
-            status => Err(self.unexpected(&format!("PUT {what}"), response, status)),
+            status => Err(self.unexpected(
+                &format!("PUT upload of {digest} to {repo}"),
+                response,
+                status,
+            )),
+        }
+    }
+
+    /// The bytes of a blob of `repo`, streamed. A redirect to storage is
+    /// followed without credentials (see [`Client::new`]).
+    pub fn get_blob(
+        &mut self,
+        repo: &str,
+        digest: &str,
+    ) -> Result<ureq::BodyReader<'static>, RegistryError> {
+        let url = format!("{}/v2/{repo}/blobs/{digest}", self.origin.base());
+        let response = self.send(&url, &scopes(repo, None), |agent, url, auth| {
+            with_auth(agent.get(url), auth).call()
+        })?;
+        match response.status().as_u16() {
+            200 => Ok(response.into_body().into_reader()),
+            status => Err(self.unexpected(&format!("GET {repo} blob {digest}"), response, status)),
         }
     }
 

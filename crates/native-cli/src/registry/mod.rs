@@ -1,14 +1,20 @@
 //! `airlock push`: a verified bundle into an OCI distribution registry.
 //!
-//! The bundle is read once and staged on local disk while it is verified;
-//! nothing reaches the registry until the report says the bundle is good,
-//! because the names to push under may come from documents at the end of
-//! the tar, and an unverified blob must not land in a shared registry.
+//! The bundle is read once. By default its blobs stream into a holding
+//! repository of the registry as they are read ([`streaming`]); with
+//! `--stage-locally` they are staged on local disk instead and nothing
+//! reaches the registry before the verdict ([`target`]). Either way nothing
+//! is referenced by a manifest or tagged until the report says the bundle
+//! is good ([`publish`]): the names to push under may come from documents
+//! at the end of the tar, and an unverified image must not become visible.
 
 pub mod auth;
 pub mod client;
+pub mod holding;
 pub mod naming;
 pub mod origin;
+pub mod publish;
+pub mod streaming;
 pub mod target;
 pub mod tls;
 

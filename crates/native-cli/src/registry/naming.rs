@@ -49,7 +49,8 @@ impl Destination {
         })
     }
 
-    fn under_prefix(&self, path: &str) -> String {
+    /// `path` under the prefix.
+    pub fn under_prefix(&self, path: &str) -> String {
         if self.prefix.is_empty() {
             path.to_owned()
         } else {
@@ -177,7 +178,7 @@ fn split_tag(reference: &str) -> Option<(&str, Option<&str>)> {
 
 /// The distribution spec's repository grammar, loosely: lowercase
 /// alphanumeric components joined by `.`, `_`, `-` and separated by `/`.
-fn is_repository(path: &str) -> bool {
+pub fn is_repository(path: &str) -> bool {
     path.split('/').all(|component| {
         let bytes = component.as_bytes();
         matches!((bytes.first(), bytes.last()), (Some(a), Some(z)) if a.is_ascii_alphanumeric() && z.is_ascii_alphanumeric())

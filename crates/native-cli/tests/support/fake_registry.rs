@@ -64,6 +64,11 @@ pub struct Server {
 /// 127.0.0.2 and localhost), made in `dir`; the CA is `dir/ca.crt`.
 pub fn tls_config(dir: &Path) -> Arc<ServerConfig> {
     super::registry::make_certificates(dir);
+    server_config(dir)
+}
+
+/// The server side of certificates made in `dir` already (a registry's).
+pub fn server_config(dir: &Path) -> Arc<ServerConfig> {
     let certs = CertificateDer::pem_file_iter(dir.join("server.crt"))
         .expect("server.crt")
         .collect::<Result<Vec<_>, _>>()

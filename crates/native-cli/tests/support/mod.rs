@@ -6,6 +6,7 @@
 pub mod containerd;
 pub mod dockerd;
 pub mod fake_registry;
+pub mod mount_refusing;
 pub mod registry;
 
 use std::path::{Path, PathBuf};

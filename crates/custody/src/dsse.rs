@@ -148,7 +148,10 @@ mod tests {
             Err(DsseError::PayloadType { .. })
         ));
         let json = serde_json::to_string(&env).expect("json");
-        assert!(json.contains("\"payloadType\":\"application/vnd.in-toto+json\""), "{json}");
+        assert!(
+            json.contains("\"payloadType\":\"application/vnd.in-toto+json\""),
+            "{json}"
+        );
         let back: Envelope = serde_json::from_str(&json).expect("parses");
         assert_eq!(back, env);
     }

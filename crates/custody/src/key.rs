@@ -17,11 +17,13 @@
 
 use std::fmt;
 
-use crypto_secretbox::aead::{Aead, KeyInit};
 use crypto_secretbox::XSalsa20Poly1305;
+use crypto_secretbox::aead::{Aead, KeyInit};
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
-use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use p256::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+};
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -69,7 +71,9 @@ pub enum KeyError {
     #[error("the key is encrypted with kdf `{0}`; only scrypt is read")]
     UnknownKdf(String),
     /// scrypt parameters other than the three cosign uses.
-    #[error("scrypt parameters N={n} r={r} p={p} are not one of the sets cosign writes (N=32768/65536/131072, r=8, p=1)")]
+    #[error(
+        "scrypt parameters N={n} r={r} p={p} are not one of the sets cosign writes (N=32768/65536/131072, r=8, p=1)"
+    )]
     ScryptParams {
         /// N as written.
         n: u64,
@@ -384,16 +388,19 @@ fn box_key(
             found: 0,
         });
     }
-    let params = scrypt::Params::new(log_n, r, p, BOX_KEY_LEN).map_err(|_| KeyError::ScryptParams {
-        n: 1 << log_n,
-        r,
-        p,
-    })?;
+    let params =
+        scrypt::Params::new(log_n, r, p, BOX_KEY_LEN).map_err(|_| KeyError::ScryptParams {
+            n: 1 << log_n,
+            r,
+            p,
+        })?;
     let mut key = Zeroizing::new([0u8; BOX_KEY_LEN]);
-    scrypt::scrypt(passphrase, salt, &params, key.as_mut()).map_err(|_| KeyError::ScryptParams {
-        n: 1 << log_n,
-        r,
-        p,
+    scrypt::scrypt(passphrase, salt, &params, key.as_mut()).map_err(|_| {
+        KeyError::ScryptParams {
+            n: 1 << log_n,
+            r,
+            p,
+        }
     })?;
     Ok(key)
 }
@@ -474,10 +481,17 @@ mod tests {
         let json = String::from_utf8(body)
             .expect("utf-8")
             .replace("\"N\":32768", "\"N\":1073741824");
-        let pem = p256::pkcs8::der::pem::encode_string(ENCRYPTED_KEY_LABEL, LineEnding::LF, json.as_bytes())
-            .expect("pem");
+        let pem = p256::pkcs8::der::pem::encode_string(
+            ENCRYPTED_KEY_LABEL,
+            LineEnding::LF,
+            json.as_bytes(),
+        )
+        .expect("pem");
         let err = PrivateKey::decrypt(&pem, b"pw").expect_err("refused");
-        assert!(matches!(err, KeyError::ScryptParams { n: 1073741824, .. }), "{err:?}");
+        assert!(
+            matches!(err, KeyError::ScryptParams { n: 1073741824, .. }),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -493,7 +507,10 @@ mod tests {
             back.key_id().to_hex(),
             verify_core::Sha256::of(&der).to_hex()
         );
-        assert_eq!(KeyId::from_hex(&back.key_id().to_hex()), Some(back.key_id()));
+        assert_eq!(
+            KeyId::from_hex(&back.key_id().to_hex()),
+            Some(back.key_id())
+        );
         let err = PublicKey::from_pem(&key.encrypt(b"x").expect("encrypts")).expect_err("label");
         assert!(matches!(err, KeyError::NotPem { .. }), "{err:?}");
     }

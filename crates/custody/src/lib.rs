@@ -37,7 +37,7 @@ pub use dsse::{DsseError, Envelope, IN_TOTO_PAYLOAD_TYPE};
 pub use key::{KeyError, KeyId, PrivateKey, PublicKey};
 pub use seal::{SEAL_PREDICATE_TYPE, SealPredicate};
 pub use sign::{SignError, sign_statement};
+pub use statement::PredicateKind;
 pub use statement::{STATEMENT_TYPE, Statement, Subject};
 pub use subjects::{Expected, ImageSubject};
-pub use statement::PredicateKind;
 pub use verify::{Verified, VerifyError, verify_approval, verify_seal};

@@ -99,8 +99,16 @@ mod tests {
         assert_eq!(subject.name, "b.tar");
         assert_eq!(subject.sha256.to_hex(), hex);
         let written = serde_json::to_string(&subject).expect("json");
-        assert_eq!(written, format!(r#"{{"name":"b.tar","digest":{{"sha256":"{hex}"}}}}"#));
+        assert_eq!(
+            written,
+            format!(r#"{{"name":"b.tar","digest":{{"sha256":"{hex}"}}}}"#)
+        );
         let no_sha = serde_json::from_str::<Subject>(r#"{"name":"x","digest":{"sha512":"00"}}"#);
-        assert!(no_sha.expect_err("refused").to_string().contains("no sha256"));
+        assert!(
+            no_sha
+                .expect_err("refused")
+                .to_string()
+                .contains("no sha256")
+        );
     }
 }

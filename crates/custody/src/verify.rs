@@ -57,7 +57,9 @@ pub enum VerifyError {
     #[error("the statement has no subjects")]
     NoSubjects,
     /// The first subject is another file.
-    #[error("the statement is for a bundle with SHA-256 {found} (`{name}`); this bundle's is {expected}")]
+    #[error(
+        "the statement is for a bundle with SHA-256 {found} (`{name}`); this bundle's is {expected}"
+    )]
     BundleDigest {
         /// This bundle's SHA-256.
         expected: Sha256,
@@ -94,8 +96,12 @@ pub enum VerifyError {
 
 fn untrusted_message(hint: Option<&str>, trusted: usize) -> String {
     match hint {
-        Some(hint) => format!("signed by key {hint}, which is not one of the {trusted} trusted key(s)"),
-        None => format!("the bundle names no key, and none of the {trusted} trusted key(s) signed it"),
+        Some(hint) => {
+            format!("signed by key {hint}, which is not one of the {trusted} trusted key(s)")
+        }
+        None => {
+            format!("the bundle names no key, and none of the {trusted} trusted key(s) signed it")
+        }
     }
 }
 
@@ -151,7 +157,10 @@ pub fn verify<P: PredicateKind>(
     expected: &Expected,
 ) -> Result<Verified<P>, VerifyError> {
     let bundle = SigstoreBundle::from_json(bundle_json)?;
-    let envelope = bundle.dsse_envelope.as_ref().ok_or(BundleError::NoEnvelope)?;
+    let envelope = bundle
+        .dsse_envelope
+        .as_ref()
+        .ok_or(BundleError::NoEnvelope)?;
     let (key_index, key) = signer(&bundle, trusted)?;
     envelope.verify_in_toto(key)?;
 
@@ -205,7 +214,10 @@ fn signer<'k>(
                 .ok_or_else(|| untrusted(Some(hint)))
         }
         None => {
-            let envelope = bundle.dsse_envelope.as_ref().ok_or(BundleError::NoEnvelope)?;
+            let envelope = bundle
+                .dsse_envelope
+                .as_ref()
+                .ok_or(BundleError::NoEnvelope)?;
             trusted
                 .iter()
                 .enumerate()

@@ -76,7 +76,11 @@ fn a_seal_verifies_and_names_its_key_and_subjects() {
     reordered.images.reverse();
     verify_seal(&file, &trusted, &reordered).expect("order is free");
     // The bundle's name is not bound: a renamed copy is the same bundle.
-    let renamed = signed(&sender, expected().subjects("copy (1).tar"), seal_predicate());
+    let renamed = signed(
+        &sender,
+        expected().subjects("copy (1).tar"),
+        seal_predicate(),
+    );
     assert_eq!(
         verify_seal(&renamed, &trusted, &expected())
             .expect("verifies")
@@ -104,7 +108,8 @@ fn a_key_that_is_not_trusted_is_refused_by_its_hint() {
     let sender = PrivateKey::generate().expect("key");
     let trusted = PrivateKey::generate().expect("key");
     let file = signed(&sender, expected().subjects("b.tar"), seal_predicate());
-    let err = verify_seal(&file, &[trusted.public_key().clone()], &expected()).expect_err("refused");
+    let err =
+        verify_seal(&file, &[trusted.public_key().clone()], &expected()).expect_err("refused");
     assert_eq!(
         err,
         VerifyError::UntrustedKey {
@@ -112,7 +117,10 @@ fn a_key_that_is_not_trusted_is_refused_by_its_hint() {
             trusted: 1
         }
     );
-    assert!(err.to_string().contains("not one of the 1 trusted key"), "{err}");
+    assert!(
+        err.to_string().contains("not one of the 1 trusted key"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -169,8 +177,12 @@ fn extra_and_missing_image_subjects_are_refused() {
         name: "docker.io/evil/miner:latest".into(),
         sha256: Sha256::of(b"miner"),
     });
-    let err = verify_seal(&signed(&sender, more, seal_predicate()), &trusted, &expected())
-        .expect_err("extra");
+    let err = verify_seal(
+        &signed(&sender, more, seal_predicate()),
+        &trusted,
+        &expected(),
+    )
+    .expect_err("extra");
     assert_eq!(
         err,
         VerifyError::ExtraSubject {
@@ -181,13 +193,21 @@ fn extra_and_missing_image_subjects_are_refused() {
     // Same reference, another digest: extra, not a match.
     let mut swapped = expected().subjects("b.tar");
     swapped[1].sha256 = Sha256::of(b"manifest 3");
-    let err = verify_seal(&signed(&sender, swapped, seal_predicate()), &trusted, &expected())
-        .expect_err("swapped");
+    let err = verify_seal(
+        &signed(&sender, swapped, seal_predicate()),
+        &trusted,
+        &expected(),
+    )
+    .expect_err("swapped");
     assert!(matches!(err, VerifyError::ExtraSubject { .. }), "{err:?}");
     let mut fewer = expected().subjects("b.tar");
     fewer.pop();
-    let err = verify_seal(&signed(&sender, fewer, seal_predicate()), &trusted, &expected())
-        .expect_err("missing");
+    let err = verify_seal(
+        &signed(&sender, fewer, seal_predicate()),
+        &trusted,
+        &expected(),
+    )
+    .expect_err("missing");
     assert_eq!(
         err,
         VerifyError::MissingSubject {
@@ -195,8 +215,12 @@ fn extra_and_missing_image_subjects_are_refused() {
             digest: Sha256::of(b"manifest 2")
         }
     );
-    let err = verify_seal(&signed(&sender, vec![], seal_predicate()), &trusted, &expected())
-        .expect_err("none");
+    let err = verify_seal(
+        &signed(&sender, vec![], seal_predicate()),
+        &trusted,
+        &expected(),
+    )
+    .expect_err("none");
     assert_eq!(err, VerifyError::NoSubjects);
 }
 
@@ -223,7 +247,13 @@ fn a_seal_is_not_an_approval_and_an_approver_must_be_the_signer() {
     let seal = signed(&alice, expected().subjects("b.tar"), seal_predicate());
     let err = verify_approval(&seal, &trusted, &expected()).expect_err("a seal");
     assert!(
-        matches!(err, VerifyError::PredicateType { expected: "https://airlock.dev/approval/v1", .. }),
+        matches!(
+            err,
+            VerifyError::PredicateType {
+                expected: "https://airlock.dev/approval/v1",
+                ..
+            }
+        ),
         "{err:?}"
     );
     // Bob signs a record that says Alice approved.
@@ -233,16 +263,22 @@ fn a_seal_is_not_an_approval_and_an_approver_must_be_the_signer() {
         approval(&alice, Decision::Approved),
     );
     let err = verify_approval(&forged, &trusted, &expected()).expect_err("forged");
-    assert!(matches!(err, VerifyError::ApproverNotSigner { .. }), "{err:?}");
+    assert!(
+        matches!(err, VerifyError::ApproverNotSigner { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn a_changed_payload_or_garbage_is_refused() {
     let sender = PrivateKey::generate().expect("key");
     let trusted = [sender.public_key().clone()];
-    let mut bundle: SigstoreBundle =
-        serde_json::from_slice(&signed(&sender, expected().subjects("b.tar"), seal_predicate()))
-            .expect("parses");
+    let mut bundle: SigstoreBundle = serde_json::from_slice(&signed(
+        &sender,
+        expected().subjects("b.tar"),
+        seal_predicate(),
+    ))
+    .expect("parses");
     let envelope = bundle.dsse_envelope.as_mut().expect("envelope");
     // Keep the signature, change a byte of what it covers.
     let at = envelope.payload.len() / 2;
@@ -267,9 +303,16 @@ fn the_signature_is_over_the_pae_of_the_statement() {
     let bundle: SigstoreBundle = serde_json::from_slice(&file).expect("parses");
     let envelope = bundle.dsse_envelope.expect("envelope");
     let message = pae(&envelope.payload_type, &envelope.payload);
-    assert!(sender.public_key().verifies(&message, &envelope.signatures[0].sig));
+    assert!(
+        sender
+            .public_key()
+            .verifies(&message, &envelope.signatures[0].sig)
+    );
     let json: serde_json::Value = serde_json::from_slice(&file).expect("json");
-    assert_eq!(json["mediaType"], "application/vnd.dev.sigstore.bundle.v0.3+json");
+    assert_eq!(
+        json["mediaType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
     assert_eq!(
         json["verificationMaterial"]["publicKey"]["hint"],
         sender.public_key().key_id().to_hex()

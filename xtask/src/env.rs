@@ -239,6 +239,8 @@ pub fn ensure_npm() -> Result<(), String> {
         .current_dir(root());
     run(
         install,
-        Step::new("npm install (wasm-opt, esbuild, workerd, playwright-core, hash-wasm, sigstore-js)"),
+        Step::new(
+            "npm install (wasm-opt, esbuild, workerd, playwright-core, hash-wasm, sigstore-js)",
+        ),
     )
 }

@@ -216,7 +216,8 @@ pub fn ensure_sbom_validators() -> Result<PathBuf, String> {
 }
 
 /// The npm packages in package.json (wasm-opt, esbuild, workerd,
-/// playwright-core, and hash-wasm as the page's speed yardstick),
+/// playwright-core, hash-wasm as the page's speed yardstick, and
+/// sigstore-js, which the signature tests verify Airlock's seals with),
 /// installed when missing.
 pub fn ensure_npm() -> Result<(), String> {
     if root().join("node_modules/.bin/wasm-opt").is_file()
@@ -228,6 +229,8 @@ pub fn ensure_npm() -> Result<(), String> {
         && root()
             .join("node_modules/hash-wasm/dist/sha256.umd.min.js")
             .is_file()
+        && root().join("node_modules/@sigstore/verify").is_dir()
+        && root().join("node_modules/@sigstore/bundle").is_dir()
     {
         return Ok(());
     }
@@ -241,7 +244,9 @@ pub fn ensure_npm() -> Result<(), String> {
         .current_dir(root());
     run(
         install,
-        Step::new("npm install (wasm-opt, esbuild, workerd, playwright-core, hash-wasm)"),
+        Step::new(
+            "npm install (wasm-opt, esbuild, workerd, playwright-core, hash-wasm, sigstore-js)",
+        ),
     )
 }
 

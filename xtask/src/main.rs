@@ -190,18 +190,31 @@ fn test() -> Result<(), String> {
         ]),
         Step::new("verify-core builds for wasm32-unknown-unknown"),
     )?;
+    run(
+        cargo([
+            "build",
+            "-p",
+            "airlock-custody",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+        Step::new("airlock-custody builds for wasm32-unknown-unknown"),
+    )?;
     // The load and push tests drive the real importers on loopback; the
     // limit tests read peak memory from GNU time; the ground-truth test
     // builds a Debian image.
     env::ensure_debian_tools(IMPORT_TOOLS)?;
     env::ensure_debian_tools(&[("/usr/bin/time", "time")])?;
     env::ensure_debian_tools(GROUND_TRUTH_TOOLS)?;
-    // The SBOM tests run the official SPDX and CycloneDX validators.
+    // The SBOM tests run the official SPDX and CycloneDX validators; the
+    // signature tests run sigstore-js (npm) and Python's `cryptography` and
+    // PyNaCl (the same venv).
     let sbom_venv = env::ensure_sbom_validators()?;
     // The Go-testdata test loads Go's archive/tar test files into dockerd
     // as layers; bzip2 unpacks the one stored compressed.
     let go_tar = env::ensure_go_tar_testdata()?;
     env::ensure_debian_tools(&[("bzip2", "bzip2")])?;
+    env::ensure_npm()?;
     let mut tests = cargo(["test", "--workspace"]);
     tests
         .env("AIRLOCK_SBOM_VENV", &sbom_venv)

@@ -46,6 +46,63 @@ pub enum Command {
         /// The sums file: `sha256sum` output, `SHA256SUMS` or certutil text.
         sums: PathBuf,
     },
+    /// Make a signing key pair: NAME.key (ECDSA P-256, encrypted with a
+    /// passphrase in cosign's format) and NAME.pub. Neither is overwritten.
+    Keygen(KeygenArgs),
+    /// Verify a bundle and seal it: write BUNDLE.sha256 and
+    /// BUNDLE.seal.sigstore.json, a Sigstore bundle signing the file's
+    /// SHA-256, its images and what the check found. A failing bundle is
+    /// not sealed.
+    Seal(SealArgs),
+    /// Verify a bundle and record a signed decision about it:
+    /// BUNDLE.approval.sigstore.json (or, when another approver's file is
+    /// there, BUNDLE.approval-KEYID.sigstore.json).
+    Approve(ApproveArgs),
+}
+
+/// The passphrase of a key file.
+#[derive(Debug, Args)]
+pub struct Passphrase {
+    /// Read the key's passphrase from the first line of standard input
+    /// (else it comes from AIRLOCK_PASSWORD).
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write: NAME.key and NAME.pub.
+    pub name: PathBuf,
+    #[command(flatten)]
+    pub passphrase: Passphrase,
+}
+
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// The sender's encrypted key (`airlock keygen` or `cosign generate-key-pair`).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    #[command(flatten)]
+    pub passphrase: Passphrase,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// The approver's encrypted key.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Record a rejection, with this reason, instead of an approval.
+    #[arg(long, value_name = "REASON")]
+    pub reject: Option<String>,
+    /// The approver's name, recorded beside the key id.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub passphrase: Passphrase,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +183,13 @@ pub struct VerifyArgs {
     /// findings so far.
     #[arg(long)]
     pub full_report: bool,
+    /// Also check this seal (`BUNDLE.seal.sigstore.json`): signed by one of
+    /// the --trust keys, for exactly this file and its images.
+    #[arg(long, value_name = "FILE", requires = "trust")]
+    pub seal: Option<PathBuf>,
+    /// A public key (`.pub`) the seal may be signed by; repeatable.
+    #[arg(long, value_name = "KEY.pub", requires = "seal")]
+    pub trust: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

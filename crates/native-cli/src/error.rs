@@ -14,6 +14,8 @@ pub enum CliError {
     Sums { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
+    #[error("{}: {message}", path.display())]
+    Key { path: PathBuf, message: String },
     #[error("import failed{note}: {0}", note = unchanged_note(.0))]
     Import(#[from] crate::import::ImportError),
     #[error("push failed, no image was tagged: {0}")]

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::commands::{inspect, load, push, sbom, sums, verify};
+use crate::commands::{custody, inspect, load, push, sbom, sums, verify};
 use crate::untrusted::Untrusted;
 
 /// Exit statuses, as documented in `--help`.
@@ -27,13 +27,16 @@ const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Verify(args) => verify::run(&args.source, args.json, args.full_report),
+        Command::Verify(args) => verify::run(&args),
         Command::Inspect(args) => inspect::run(&args),
         Command::Sbom(args) => sbom::run(&args),
         Command::Load(args) => load::run(&args),
         Command::Push(args) => push::run(&args),
         Command::Hash { files } => sums::hash(&files),
         Command::Check { sums } => sums::check(&sums),
+        Command::Keygen(args) => custody::keygen(&args),
+        Command::Seal(args) => custody::seal(&args),
+        Command::Approve(args) => custody::approve(&args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use verify_core::Verdict;
 use verify_core::sbom::{SbomInput, Timestamp};
 
+use super::output::write_whole;
 use super::select;
 use super::source::{options_for, with_progress};
 use crate::cli::SbomArgs;
@@ -59,7 +60,7 @@ pub fn run(args: &SbomArgs) -> Result<bool, CliError> {
         );
     }
     match &args.output {
-        Some(path) => write_whole(path, document.as_bytes())?,
+        Some(path) => write_whole(path, format!("{document}\n").as_bytes())?,
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(document.as_bytes())
@@ -85,30 +86,4 @@ fn creation_time() -> Result<Timestamp, CliError> {
             .map_or(0, |d| d.as_secs()),
     };
     Timestamp::from_unix_seconds(seconds).map_err(|e| CliError::Usage(e.to_string()))
-}
-
-/// Writes `bytes` to a temporary file beside `path` and renames it over
-/// `path`: a reader never sees half a document, and an error leaves
-/// whatever was at `path` as it was.
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let io = |e| CliError::io(path, e);
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".airlock-sbom-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        // As any new file would be (the umask applies), not tempfile's 0600.
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut file = builder.tempfile_in(dir).map_err(io)?;
-    file.write_all(bytes)
-        .and_then(|()| file.write_all(b"\n"))
-        .and_then(|()| file.as_file().sync_all())
-        .map_err(io)?;
-    file.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
 }

@@ -25,6 +25,7 @@ mod base64_json;
 pub mod bundle;
 pub mod dsse;
 pub mod key;
+pub mod policy;
 pub mod seal;
 pub mod sign;
 pub mod statement;
@@ -35,6 +36,7 @@ pub use approval::{APPROVAL_PREDICATE_TYPE, ApprovalPredicate, Approver, Decisio
 pub use bundle::{BUNDLE_MEDIA_TYPE, BundleError, SigstoreBundle};
 pub use dsse::{DsseError, Envelope, IN_TOTO_PAYLOAD_TYPE};
 pub use key::{KeyError, KeyId, PrivateKey, PublicKey};
+pub use policy::{Evaluation, ListedKey, Policy, PolicyError, Refusal, Rule, Rules, SignedFile};
 pub use seal::{SEAL_PREDICATE_TYPE, SealPredicate};
 pub use sign::{SignError, sign_statement};
 pub use statement::PredicateKind;

@@ -143,6 +143,12 @@ fn parse_limit(s: &str) -> Result<(String, u64), String> {
             names()
         ));
     }
+    parse_bytes(value).map(|n| (name.to_owned(), n))
+}
+
+/// A count or byte size: an integer (`_` allowed between digits),
+/// optionally followed by KiB, MiB, GiB or TiB.
+pub fn parse_bytes(value: &str) -> Result<u64, String> {
     let value = value.trim();
     let (digits, unit) = match value.find(|c: char| !c.is_ascii_digit() && c != '_') {
         Some(at) => value.split_at(at),
@@ -166,7 +172,6 @@ fn parse_limit(s: &str) -> Result<(String, u64), String> {
         .ok()
         .and_then(|n| n.checked_mul(1 << shift))
         .ok_or_else(|| format!("`{value}` is not a whole number that fits in 64 bits"))
-        .map(|n| (name.to_owned(), n))
 }
 
 #[derive(Debug, Args)]
@@ -183,13 +188,37 @@ pub struct VerifyArgs {
     /// findings so far.
     #[arg(long)]
     pub full_report: bool,
-    /// Also check this seal (`BUNDLE.seal.sigstore.json`): signed by one of
-    /// the --trust keys, for exactly this file and its images.
-    #[arg(long, value_name = "FILE", requires = "trust")]
-    pub seal: Option<PathBuf>,
-    /// A public key (`.pub`) the seal may be signed by; repeatable.
-    #[arg(long, value_name = "KEY.pub", requires = "seal")]
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Without --policy: check only the seal (--seal, or
+    /// BUNDLE.seal.sigstore.json beside the bundle), which must be signed by
+    /// one of these public keys for exactly this file and its images;
+    /// repeatable.
+    #[arg(long, value_name = "KEY.pub", conflicts_with = "policy")]
     pub trust: Vec<PathBuf>,
+}
+
+/// A site's policy, the signed files it reads and the audit log.
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Admit the bundle only as this site policy (TOML) says: sealed by a
+    /// listed sender, approved by enough listed approvers, only allowed
+    /// images, and so on. A refusal exits 1 and imports nothing.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The seal to check, instead of BUNDLE.seal.sigstore.json beside the
+    /// bundle.
+    #[arg(long, value_name = "FILE")]
+    pub seal: Option<PathBuf>,
+    /// An approval to count, instead of the BUNDLE.approval*.sigstore.json
+    /// files beside the bundle; repeatable.
+    #[arg(long = "approval", value_name = "FILE")]
+    pub approvals: Vec<PathBuf>,
+    /// Append one JSON line about this run (time, bundle SHA-256, images,
+    /// target, seal and approver keys, result) to FILE, created 0600 if
+    /// missing.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +306,8 @@ pub struct LoadArgs {
     /// Print the report and the import summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// An import target as named on the command line.
@@ -343,6 +374,8 @@ pub struct PushArgs {
     /// Print the report and the push summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 #[cfg(test)]

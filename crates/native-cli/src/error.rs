@@ -16,10 +16,26 @@ pub enum CliError {
     Usage(String),
     #[error("{}: {message}", path.display())]
     Key { path: PathBuf, message: String },
+    /// A policy file that cannot be used: `rule` is empty when the
+    /// message names it (or the file is not TOML).
+    #[error("{}: {}{message}", path.display(), rule_prefix(rule))]
+    Policy {
+        path: PathBuf,
+        rule: String,
+        message: String,
+    },
     #[error("import failed{note}: {0}", note = unchanged_note(.0))]
     Import(#[from] crate::import::ImportError),
     #[error("push failed, no image was tagged: {0}")]
     Push(crate::registry::RegistryError),
+}
+
+fn rule_prefix(rule: &str) -> String {
+    if rule.is_empty() {
+        String::new()
+    } else {
+        format!("{rule}: ")
+    }
 }
 
 fn unchanged_note(e: &crate::import::ImportError) -> &'static str {

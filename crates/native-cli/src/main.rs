@@ -6,6 +6,7 @@ mod commands;
 mod error;
 mod import;
 mod pipeline;
+mod policy;
 mod progress;
 mod registry;
 mod render;

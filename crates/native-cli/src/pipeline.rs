@@ -62,11 +62,14 @@ pub fn verify_reader(
 }
 
 /// Verifies the file at `path` and, in the same read, hands its files to
-/// `target`; the target commits only if the bundle verified.
+/// `target`; the target commits only if the bundle verified and `admit`,
+/// asked with the report and plan once everything is staged, says yes (a
+/// site's policy); otherwise what was staged is undone.
 pub fn load_file(
     path: &Path,
     options: Options,
     target: &mut dyn FileTarget,
+    admit: &mut dyn FnMut(&Report, &ImportPlan) -> bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(Report, Result<ImportSummary, ImportError>), CliError> {
     let mut file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
@@ -111,7 +114,13 @@ pub fn load_file(
         Err(e) => Err(e),
         Ok(()) => ImportPlan::from_report(&report)
             .map_err(ImportError::from)
-            .and_then(|plan| target.commit(&plan)),
+            .and_then(|plan| {
+                if admit(&report, &plan) {
+                    target.commit(&plan)
+                } else {
+                    Err(ImportError::NotAdmitted)
+                }
+            }),
     };
     if outcome.is_err() {
         target.abort();

@@ -5,6 +5,9 @@
 //! through [`Untrusted`]; only digests, numbers and our own words are not.
 
 mod files;
+mod policy;
+
+pub use policy::policy;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

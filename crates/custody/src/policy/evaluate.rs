@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
-use verify_core::{FindingKind, Report};
+use verify_core::Report;
 
 use super::{ListedKey, Policy};
 use crate::approval::Decision;

@@ -1,64 +1,175 @@
 //! The single read of `load` and `push`: verify, hand files to a target,
-//! and show the report and what was imported.
+//! ask the site's policy (if any) before the commit, and show the report,
+//! the policy's answer and what was imported.
 
 use std::io::Write;
 
-use verify_core::{Options, Verdict};
+use airlock_custody::Evaluation;
+use verify_core::{ImportPlan, Options, Report, Verdict};
 
 use super::output::{style, write_json};
 use super::source::with_progress;
 use crate::cli::Source;
 use crate::error::CliError;
-use crate::import::FileTarget;
+use crate::import::{FileTarget, ImportError};
 use crate::pipeline;
+use crate::policy::audit::Outcome;
+use crate::policy::{Checks, refusal_reason};
 use crate::progress::{Progress, Watched};
 use crate::render;
 use crate::sidecar::Recorded;
 
-/// Verifies `source` while `target` takes its files in; the target commits
-/// only if the bundle verified. A bundle that failed is `Ok(false)`, an
-/// import that failed on a good bundle is the error.
+/// How an import is asked for and recorded.
+pub struct Import<'a> {
+    pub source: &'a Source,
+    pub json: bool,
+    pub options: Options,
+    pub recorded: Option<Recorded>,
+    /// `load` or `push`, for the audit log.
+    pub command: &'static str,
+    /// The target as the audit log names it.
+    pub target_name: String,
+}
+
+/// Verifies the source while `target` takes its files in; the target
+/// commits only if the bundle verified and the policy admits it. A bundle
+/// that failed or was refused is `Ok(false)`, an import that failed on a
+/// good bundle is the error.
 pub fn import_into(
-    source: &Source,
-    json: bool,
-    options: Options,
-    recorded: Option<Recorded>,
+    import: Import<'_>,
+    checks: &mut Checks,
     target: &mut dyn FileTarget,
 ) -> Result<bool, CliError> {
-    let (report, outcome) = with_progress(source, |path, progress, bars| {
+    let Import {
+        source,
+        json,
+        options,
+        recorded,
+        command,
+        target_name,
+    } = import;
+    let gate = checks.gate.as_ref();
+    let mut evaluation: Option<Result<Evaluation, CliError>> = None;
+    let mut admit = |report: &Report, plan: &ImportPlan| {
+        let Some(gate) = gate else {
+            return true;
+        };
+        let answer = gate.evaluate(report, plan);
+        let admitted = matches!(&answer, Ok(e) if e.admitted);
+        evaluation = Some(answer);
+        admitted
+    };
+    let loaded = with_progress(source, |path, progress, bars| {
         let mut watched = Watched {
             inner: target,
             bar: bars.map(Progress::file_bar),
         };
-        pipeline::load_file(path, options, &mut watched, progress)
-    })?;
+        pipeline::load_file(path, options, &mut watched, &mut admit, progress)
+    });
+    let bundle = &source.bundle;
+    let (report, outcome) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            let reason = Some(e.to_string());
+            checks.record(
+                command,
+                bundle,
+                Some(target_name),
+                None,
+                None,
+                Outcome::Error,
+                reason,
+            )?;
+            return Err(e);
+        }
+    };
+    let evaluation = evaluation.transpose()?;
     let verified = report.verdict() == Verdict::Ok;
+    show(
+        source,
+        json,
+        &report,
+        recorded.as_ref(),
+        &outcome,
+        checks,
+        evaluation.as_ref(),
+    )?;
+
+    let (result, reason) = match &outcome {
+        Ok(_) => (Outcome::Imported, None),
+        Err(ImportError::NotAdmitted) => {
+            (Outcome::Refused, evaluation.as_ref().map(refusal_reason))
+        }
+        Err(_) if !verified => (
+            Outcome::Refused,
+            Some("the bundle failed verification".to_owned()),
+        ),
+        Err(e) => (Outcome::Error, Some(e.to_string())),
+    };
+    let target = Some(target_name);
+    let logged = checks.record(
+        command,
+        bundle,
+        target,
+        Some(&report),
+        evaluation.as_ref(),
+        result,
+        reason,
+    );
+    match outcome {
+        Ok(_) => {
+            // The images are in: say so even if the log then failed.
+            logged.map(|()| true).map_err(|e| {
+                CliError::Usage(format!("imported, but the audit log was not written: {e}"))
+            })
+        }
+        Err(ImportError::NotAdmitted) => logged.map(|()| false),
+        Err(_) if !verified => logged.map(|()| false),
+        Err(e) => Err(CliError::Import(e)),
+    }
+}
+
+/// The report, the policy's answer and the import's, on stdout.
+fn show(
+    source: &Source,
+    json: bool,
+    report: &Report,
+    recorded: Option<&Recorded>,
+    outcome: &Result<crate::import::ImportSummary, ImportError>,
+    checks: &Checks,
+    evaluation: Option<&Evaluation>,
+) -> Result<(), CliError> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let verified = report.verdict() == Verdict::Ok;
     if json {
-        let (import, error) = match &outcome {
+        let (import, error) = match outcome {
             Ok(summary) => (Some(summary), None),
             Err(e) => (None, Some(e.to_string())),
         };
-        let value =
+        let mut value =
             serde_json::json!({ "report": report, "import": import, "import_error": error });
-        write_json(&mut out, &value)?;
-    } else {
-        let name = source.bundle.display().to_string();
-        let _ =
-            out.write_all(render::verify(&name, &report, recorded.as_ref(), style()).as_bytes());
-        if let Ok(summary) = &outcome {
-            let _ = out.write_all(render::imported(summary, style()).as_bytes());
+        if let (Some(gate), Some(object)) = (&checks.gate, value.as_object_mut()) {
+            object.insert("policy".to_owned(), gate.to_json(evaluation));
         }
+        return write_json(&mut out, &value);
+    }
+    let name = source.bundle.display().to_string();
+    let _ = out.write_all(render::verify(&name, report, recorded, style()).as_bytes());
+    if let Some(gate) = &checks.gate {
+        let _ = out.write_all(render::policy(gate, evaluation, style()).as_bytes());
     }
     match outcome {
-        Ok(_) => Ok(true),
-        Err(_) if !verified => {
-            if !json {
-                let _ = writeln!(out, "nothing was imported: the bundle did not verify");
-            }
-            Ok(false)
+        Ok(summary) => {
+            let _ = out.write_all(render::imported(summary, style()).as_bytes());
         }
-        Err(e) => Err(CliError::Import(e)),
+        Err(ImportError::NotAdmitted) => {
+            let _ = writeln!(out, "nothing was imported: the policy refused the bundle");
+        }
+        Err(_) if !verified => {
+            let _ = writeln!(out, "nothing was imported: the bundle did not verify");
+        }
+        Err(_) => {}
     }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! `airlock load`: the target the arguments name, then the single read
 //! that verifies and imports.
 
-use super::importing::import_into;
+use super::importing::{Import, import_into};
 use super::source::options_for;
 use crate::cli::{LoadArgs, TargetSpec};
 use crate::error::CliError;
@@ -9,9 +9,17 @@ use crate::import::FileTarget;
 use crate::import::containerd::{Containerd, ContainerdOptions};
 use crate::import::docker::{self, DockerLoad};
 use crate::import::oci_layout::OciLayout;
+use crate::policy::Checks;
 
 pub fn run(args: &LoadArgs) -> Result<bool, CliError> {
     let (options, recorded) = options_for(&args.source)?;
+    // Before the target is opened: a policy mistake touches nothing.
+    let mut checks = Checks::prepare(&args.source.bundle, &args.policy, &[])?;
+    let target_name = match &args.to {
+        TargetSpec::OciLayout(dir) => format!("oci:{}", dir.display()),
+        TargetSpec::Containerd => "containerd".to_owned(),
+        TargetSpec::Docker => "docker".to_owned(),
+    };
     let mut target: Box<dyn FileTarget> = match &args.to {
         TargetSpec::OciLayout(dir) => Box::new(OciLayout::open(dir)?),
         TargetSpec::Containerd => Box::new(Containerd::open(&ContainerdOptions {
@@ -23,5 +31,13 @@ pub fn run(args: &LoadArgs) -> Result<bool, CliError> {
             args.docker_host.as_deref(),
         )?)?),
     };
-    import_into(&args.source, args.json, options, recorded, target.as_mut())
+    let import = Import {
+        source: &args.source,
+        json: args.json,
+        options,
+        recorded,
+        command: "load",
+        target_name,
+    };
+    import_into(import, &mut checks, target.as_mut())
 }

@@ -3,12 +3,13 @@
 
 use std::io::BufRead;
 
-use super::importing::import_into;
+use super::importing::{Import, import_into};
 use super::source::options_for;
 use crate::cli::PushArgs;
 use crate::error::CliError;
 use crate::import::FileTarget;
 use crate::import::ImportError;
+use crate::policy::Checks;
 use crate::registry::RegistryError;
 use crate::registry::auth::Credentials;
 use crate::registry::naming::{Destination, TagMap, is_repository};
@@ -22,6 +23,7 @@ const HOLDING_REPO: &str = "airlock-incoming";
 
 pub fn run(args: &PushArgs) -> Result<bool, CliError> {
     let (options, recorded) = options_for(&args.source)?;
+    let mut checks = Checks::prepare(&args.source.bundle, &args.policy, &[])?;
     let destination = Destination::parse(&args.registry).map_err(usage)?;
     let holding = holding_repo(args, &destination)?;
     let push = PushOptions {
@@ -36,9 +38,17 @@ pub fn run(args: &PushArgs) -> Result<bool, CliError> {
     } else {
         StreamingTarget::open(push, holding).map(|t| Box::new(t) as Box<dyn FileTarget>)
     };
-    let result = target.map_err(CliError::from).and_then(|mut target| {
-        import_into(&args.source, args.json, options, recorded, target.as_mut())
-    });
+    let import = Import {
+        source: &args.source,
+        json: args.json,
+        options,
+        recorded,
+        command: "push",
+        target_name: args.registry.clone(),
+    };
+    let result = target
+        .map_err(CliError::from)
+        .and_then(|mut target| import_into(import, &mut checks, target.as_mut()));
     // A registry's own refusal reads better without `load`'s wording.
     match result {
         Err(CliError::Import(ImportError::Registry(e))) => Err(CliError::Push(e)),

@@ -1,79 +1,76 @@
 //! `airlock verify`: one pass over the bundle, and its verdict; with
-//! `--seal`, also whether a trusted sender sealed exactly this bundle.
+//! `--policy`, also whether the site's policy would admit it, and with
+//! `--trust`, whether a trusted sender sealed exactly this bundle.
 
 use std::io::Write;
 
-use verify_core::Verdict;
+use verify_core::{ImportPlan, Verdict};
 
-use super::custody::{checked, public_key, read_signed_file};
 use super::output::{style, write_json};
 use super::source::{options_for, with_progress};
 use crate::cli::VerifyArgs;
 use crate::error::CliError;
 use crate::pipeline;
+use crate::policy::audit::Outcome;
+use crate::policy::{Checks, refusal_reason};
 use crate::render;
-use crate::untrusted::Untrusted;
 
 /// Verifies the bundle and shows the verdict.
 pub fn run(args: &VerifyArgs) -> Result<bool, CliError> {
     let source = &args.source;
-    // Key files are read first: a typo should not cost a 50 GiB read.
-    let trusted = args
-        .trust
-        .iter()
-        .map(|path| public_key(path))
-        .collect::<Result<Vec<_>, _>>()?;
-    let seal = match &args.seal {
-        Some(path) => Some((path, read_signed_file(path)?)),
-        None => None,
-    };
+    // The policy, its keys and the signed files are read first: a typo
+    // should not cost a 50 GiB read.
+    let mut checks = Checks::prepare(&source.bundle, &args.policy, &args.trust)?;
     let (options, recorded) = options_for(source)?;
     let report = with_progress(source, |path, progress, _| {
         pipeline::verify_file(path, options, reading(args.full_report), progress)
     })?;
+    let ok = report.verdict() == Verdict::Ok;
+    let evaluation = match (&checks.gate, ok) {
+        (Some(gate), true) => {
+            let plan = ImportPlan::from_report(&report)
+                .map_err(|e| CliError::Usage(format!("the bundle cannot be planned: {e}")))?;
+            Some(gate.evaluate(&report, &plan)?)
+        }
+        _ => None,
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {
-        write_json(&mut out, &report)?;
+        match (&checks.gate, serde_json::to_value(&report)) {
+            (Some(gate), Ok(serde_json::Value::Object(mut object))) => {
+                object.insert("policy".to_owned(), gate.to_json(evaluation.as_ref()));
+                write_json(&mut out, &object)?;
+            }
+            _ => write_json(&mut out, &report)?,
+        }
     } else {
         let name = source.bundle.display().to_string();
         let text = render::verify(&name, &report, recorded.as_ref(), style());
         let _ = out.write_all(text.as_bytes());
+        if let Some(gate) = &checks.gate {
+            let _ = out.write_all(render::policy(gate, evaluation.as_ref(), style()).as_bytes());
+        }
     }
-    let ok = report.verdict() == Verdict::Ok;
-    let Some((seal_path, seal)) = seal else {
-        return Ok(ok);
+    let admitted = evaluation.as_ref().is_none_or(|e| e.admitted);
+    let (result, reason) = match &evaluation {
+        _ if !ok => (
+            Outcome::Refused,
+            Some("the bundle failed verification".to_owned()),
+        ),
+        Some(e) if !e.admitted => (Outcome::Refused, Some(refusal_reason(e))),
+        _ => (Outcome::Admitted, None),
     };
-    if !ok {
-        eprintln!("airlock: the bundle failed, so its seal was not checked");
-        return Ok(false);
-    }
-    let checked = checked(report)?;
-    match airlock_custody::verify_seal(&seal, &trusted, &checked.expected) {
-        Ok(verified) => {
-            let line = format!(
-                "seal: ok, signed by {} ({}), for this bundle and its {} image subject(s)\n",
-                verified.key_id,
-                Untrusted(args.trust[verified.key_index].display()),
-                checked.expected.images.len()
-            );
-            // With --json stdout is the report alone.
-            if args.json {
-                eprint!("{line}");
-            } else {
-                let _ = out.write_all(line.as_bytes());
-            }
-            Ok(true)
-        }
-        Err(e) => {
-            eprintln!(
-                "airlock: seal {}: {}",
-                Untrusted(seal_path.display()),
-                Untrusted(&e)
-            );
-            Ok(false)
-        }
-    }
+    checks.record(
+        "verify",
+        &source.bundle,
+        None,
+        Some(&report),
+        evaluation.as_ref(),
+        result,
+        reason,
+    )?;
+    Ok(ok && admitted)
 }
 
 /// `--full-report` reads on past a settled verdict.

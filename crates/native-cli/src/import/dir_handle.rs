@@ -229,6 +229,15 @@ impl DirHandle {
         self.ensure_owned(false)
     }
 
+    /// Whether a user other than this one (or root) owns this directory or
+    /// may write to it, sticky or not: then a name in it may be a link or a
+    /// file someone else planted.
+    pub fn others_may_write(&self) -> io::Result<bool> {
+        let stat = rustix::fs::fstat(&self.fd)?;
+        let me = rustix::process::geteuid().as_raw();
+        Ok((stat.st_uid != me && stat.st_uid != 0) || stat.st_mode & SHARED_WRITE != 0)
+    }
+
     fn ensure_owned(&self, sticky_allowed: bool) -> Result<(), ImportError> {
         let stat =
             rustix::fs::fstat(&self.fd).map_err(|e| ImportError::io(&self.path, e.into()))?;

@@ -81,6 +81,9 @@ pub enum ImportError {
         free: u64,
         reserve: u64,
     },
+    /// The bundle verified, but the site's policy refused it.
+    #[error("refused by the site's policy")]
+    NotAdmitted,
     #[error("blob {digest} is referenced but was not staged")]
     NotStaged { digest: String },
     #[error(transparent)]

@@ -14,7 +14,7 @@ use crate::error::CliError;
 use crate::import::{FileTarget, ImportError};
 use crate::pipeline;
 use crate::policy::audit::Outcome;
-use crate::policy::{Checks, refusal_reason};
+use crate::policy::{Checks, Run, refusal_reason};
 use crate::progress::{Progress, Watched};
 use crate::render;
 use crate::sidecar::Recorded;
@@ -70,16 +70,14 @@ pub fn import_into(
     let (report, outcome) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => {
-            let reason = Some(e.to_string());
-            checks.record(
+            let run = Run {
                 command,
                 bundle,
-                Some(target_name),
-                None,
-                None,
-                Outcome::Error,
-                reason,
-            )?;
+                target: Some(target_name),
+                report: None,
+                evaluation: None,
+            };
+            checks.record(&run, Outcome::Error, Some(e.to_string()))?;
             return Err(e);
         }
     };
@@ -106,16 +104,14 @@ pub fn import_into(
         ),
         Err(e) => (Outcome::Error, Some(e.to_string())),
     };
-    let target = Some(target_name);
-    let logged = checks.record(
+    let run = Run {
         command,
         bundle,
-        target,
-        Some(&report),
-        evaluation.as_ref(),
-        result,
-        reason,
-    );
+        target: Some(target_name),
+        report: Some(&report),
+        evaluation: evaluation.as_ref(),
+    };
+    let logged = checks.record(&run, result, reason);
     match outcome {
         Ok(_) => {
             // The images are in: say so even if the log then failed.

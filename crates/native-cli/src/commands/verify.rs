@@ -12,7 +12,7 @@ use crate::cli::VerifyArgs;
 use crate::error::CliError;
 use crate::pipeline;
 use crate::policy::audit::Outcome;
-use crate::policy::{Checks, refusal_reason};
+use crate::policy::{Checks, Run, refusal_reason};
 use crate::render;
 
 /// Verifies the bundle and shows the verdict.
@@ -61,15 +61,14 @@ pub fn run(args: &VerifyArgs) -> Result<bool, CliError> {
         Some(e) if !e.admitted => (Outcome::Refused, Some(refusal_reason(e))),
         _ => (Outcome::Admitted, None),
     };
-    checks.record(
-        "verify",
-        &source.bundle,
-        None,
-        Some(&report),
-        evaluation.as_ref(),
-        result,
-        reason,
-    )?;
+    let run = Run {
+        command: "verify",
+        bundle: &source.bundle,
+        target: None,
+        report: Some(&report),
+        evaluation: evaluation.as_ref(),
+    };
+    checks.record(&run, result, reason)?;
     Ok(ok && admitted)
 }
 

@@ -148,25 +148,22 @@ impl Gate {
     }
 }
 
-/// What a run records in the audit log, gathered as it goes.
-pub struct Record<'a> {
+/// What a run records in the audit log.
+pub struct Run<'a> {
+    /// `load`, `push` or `verify`.
     pub command: &'static str,
     pub bundle: &'a Path,
     pub target: Option<String>,
-    pub gate: Option<&'a Gate>,
+    /// The report, when the bundle was read.
+    pub report: Option<&'a Report>,
+    /// The policy's answer, when it was asked.
+    pub evaluation: Option<&'a Evaluation>,
 }
 
-impl Record<'_> {
-    /// Appends the line for a run that ended with `result`.
-    pub fn write(
-        &self,
-        log: &mut AuditLog,
-        report: Option<&Report>,
-        evaluation: Option<&Evaluation>,
-        result: Outcome,
-        reason: Option<String>,
-    ) -> Result<(), CliError> {
-        let images = report
+impl Run<'_> {
+    fn entry(&self, gate: Option<&Gate>, result: Outcome, reason: Option<String>) -> Entry {
+        let images = self
+            .report
             .and_then(|r| {
                 let sha = r.bundle().sha256?;
                 let plan = ImportPlan::from_report(r).ok()?;
@@ -176,21 +173,23 @@ impl Record<'_> {
             .into_iter()
             .map(|i| i.reference)
             .collect();
-        let entry = Entry {
+        Entry {
             time: audit::now(),
             command: self.command,
             bundle: self.bundle.display().to_string(),
-            bundle_sha256: report.and_then(|r| r.bundle().sha256).map(|s| s.to_hex()),
+            bundle_sha256: self
+                .report
+                .and_then(|r| r.bundle().sha256)
+                .map(|s| s.to_hex()),
             images,
             target: self.target.clone(),
-            policy: self
-                .gate
-                .and_then(Gate::file)
-                .map(|p| p.display().to_string()),
-            seal_key_id: evaluation
+            policy: gate.and_then(Gate::file).map(|p| p.display().to_string()),
+            seal_key_id: self
+                .evaluation
                 .and_then(|e| e.sealed_by.as_ref())
                 .map(|s| s.key_id.clone()),
-            approver_key_ids: evaluation
+            approver_key_ids: self
+                .evaluation
                 .map(|e| {
                     e.approvals
                         .approved_by
@@ -201,8 +200,7 @@ impl Record<'_> {
                 .unwrap_or_default(),
             result,
             reason,
-        };
-        log.append(&entry)
+        }
     }
 }
 
@@ -234,23 +232,13 @@ impl Checks {
     /// Appends the run's line, if there is a log.
     pub fn record(
         &mut self,
-        command: &'static str,
-        bundle: &Path,
-        target: Option<String>,
-        report: Option<&Report>,
-        evaluation: Option<&Evaluation>,
+        run: &Run<'_>,
         result: Outcome,
         reason: Option<String>,
     ) -> Result<(), CliError> {
         let Some(log) = &mut self.audit else {
             return Ok(());
         };
-        let record = Record {
-            command,
-            bundle,
-            target,
-            gate: self.gate.as_ref(),
-        };
-        record.write(log, report, evaluation, result, reason)
+        log.append(&run.entry(self.gate.as_ref(), result, reason))
     }
 }

@@ -211,7 +211,8 @@ pub fn ensure_sbom_validators() -> Result<PathBuf, String> {
 }
 
 /// The npm packages in package.json (wasm-opt, esbuild, workerd,
-/// playwright-core, and hash-wasm as the page's speed yardstick),
+/// playwright-core, hash-wasm as the page's speed yardstick, and TypeScript
+/// for the npm package),
 /// installed when missing.
 pub fn ensure_npm() -> Result<(), String> {
     if root().join("node_modules/.bin/wasm-opt").is_file()
@@ -220,6 +221,8 @@ pub fn ensure_npm() -> Result<(), String> {
             .join("node_modules/@cloudflare/workerd-linux-64/bin/workerd")
             .is_file()
         && root().join("node_modules/playwright-core").is_dir()
+        && root().join("node_modules/.bin/tsc").is_file()
+        && root().join("node_modules/@types/node").is_dir()
         && root()
             .join("node_modules/hash-wasm/dist/sha256.umd.min.js")
             .is_file()
@@ -236,6 +239,8 @@ pub fn ensure_npm() -> Result<(), String> {
         .current_dir(root());
     run(
         install,
-        Step::new("npm install (wasm-opt, esbuild, workerd, playwright-core, hash-wasm)"),
+        Step::new(
+            "npm install (wasm-opt, esbuild, workerd, playwright-core, hash-wasm, typescript)",
+        ),
     )
 }

@@ -1,0 +1,19 @@
+// Check the bundle a user picks before it goes anywhere; nothing is uploaded.
+import { verifyFile, recordedSha256 } from "@airlock/verify";
+
+const bundle = /** @type {HTMLInputElement} */ (document.querySelector("#bundle"));
+const sums = /** @type {HTMLInputElement} */ (document.querySelector("#sums"));
+const out = /** @type {HTMLElement} */ (document.querySelector("#out"));
+
+bundle.addEventListener("change", async () => {
+  const file = bundle.files?.[0];
+  const sumsFile = sums.files?.[0];
+  if (!file) return;
+  const expectedSha256 = sumsFile && recordedSha256(new Uint8Array(await sumsFile.arrayBuffer()), file.name);
+  const report = await verifyFile(file, {
+    expectedSha256,
+    onProgress: ({ bytes, total }) => (out.textContent = `${Math.round((100 * bytes) / (total || 1))} %`),
+  });
+  out.textContent = `${report.verdict} ${report.findings.map((f) => f.kind).join(" ")}`;
+  out.dataset.verdict = report.verdict;
+});

@@ -123,38 +123,43 @@ pub fn build_wasm(target_dir: &Path) -> Result<PathBuf, String> {
     Ok(target_dir.join("wasm32-unknown-unknown/release/verify_wasm.wasm"))
 }
 
+/// Written as text, not with `serde_json::json!`: its map sorts keys, and
+/// the order of the export conditions is their priority ("types" first,
+/// "default" last).
 fn package_json(version: &str) -> String {
-    let json = serde_json::json!({
-        "name": "@airlock/verify",
-        "version": version,
-        "description": "Checks a container image bundle (docker save, OCI archive) in the browser or Node before it crosses an air gap: streaming, constant memory, typed report",
-        "license": "Apache-2.0",
-        "type": "module",
-        "main": "./node.js",
-        "module": "./index.js",
-        "types": "./index.d.ts",
-        "exports": {
-            ".": {
-                "types": "./index.d.ts",
-                "node": "./node.js",
-                "default": "./index.js"
-            },
-            "./airlock_verify_bg.wasm": "./airlock_verify_bg.wasm",
-            "./package.json": "./package.json"
-        },
-        "files": [
-            "airlock_verify.js",
-            "airlock_verify.d.ts",
-            "airlock_verify_bg.wasm",
-            "index.js",
-            "index.d.ts",
-            "node.js",
-            "node.d.ts",
-            "README.md"
-        ],
-        "sideEffects": ["./node.js"]
-    });
-    format!("{json:#}\n")
+    format!(
+        r#"{{
+  "name": "@airlock/verify",
+  "version": "{version}",
+  "description": "Checks a container image bundle (docker save, OCI archive) in the browser or Node before it crosses an air gap: streaming, constant memory, typed report",
+  "license": "Apache-2.0",
+  "type": "module",
+  "main": "./node.js",
+  "module": "./index.js",
+  "types": "./index.d.ts",
+  "exports": {{
+    ".": {{
+      "types": "./index.d.ts",
+      "node": "./node.js",
+      "default": "./index.js"
+    }},
+    "./airlock_verify_bg.wasm": "./airlock_verify_bg.wasm",
+    "./package.json": "./package.json"
+  }},
+  "files": [
+    "airlock_verify.js",
+    "airlock_verify.d.ts",
+    "airlock_verify_bg.wasm",
+    "index.js",
+    "index.d.ts",
+    "node.js",
+    "node.d.ts",
+    "README.md"
+  ],
+  "sideEffects": ["./node.js"]
+}}
+"#
+    )
 }
 
 /// The README: the committed text with the examples the tests run and the
@@ -194,12 +199,16 @@ fn gzip_len(bytes: &[u8]) -> Result<usize, String> {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("gzip: {e}"))?;
-    gzip.stdin
-        .take()
-        .ok_or("gzip: no stdin")?
-        .write_all(bytes)
-        .map_err(|e| format!("gzip: {e}"))?;
-    let out = gzip.wait_with_output().map_err(|e| format!("gzip: {e}"))?;
+    let mut stdin = gzip.stdin.take().ok_or("gzip: no stdin")?;
+    // Written from another thread: gzip's output would fill its pipe while
+    // this one still writes, and both would wait for ever.
+    let out = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || stdin.write_all(bytes));
+        let out = gzip.wait_with_output();
+        let written = writer.join().map_err(|_| "gzip: the writer panicked".to_owned())?;
+        written.map_err(|e| format!("gzip: {e}"))?;
+        out.map_err(|e| format!("gzip: {e}"))
+    })?;
     if !out.status.success() {
         return Err(format!("gzip: {}", out.status));
     }

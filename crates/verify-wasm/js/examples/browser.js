@@ -1,5 +1,7 @@
 // Check the bundle a user picks before it goes anywhere; nothing is uploaded.
-import { verifyFile, recordedSha256 } from "@airlock/verify";
+import init, { verifyFile, recordedSha256 } from "@airlock/verify";
+
+await init(); // loads the wasm once; verifyFile would too, recordedSha256 needs it
 
 const bundle = /** @type {HTMLInputElement} */ (document.querySelector("#bundle"));
 const sums = /** @type {HTMLInputElement} */ (document.querySelector("#sums"));

@@ -205,7 +205,9 @@ fn gzip_len(bytes: &[u8]) -> Result<usize, String> {
     let out = std::thread::scope(|scope| {
         let writer = scope.spawn(move || stdin.write_all(bytes));
         let out = gzip.wait_with_output();
-        let written = writer.join().map_err(|_| "gzip: the writer panicked".to_owned())?;
+        let written = writer
+            .join()
+            .map_err(|_| "gzip: the writer panicked".to_owned())?;
         written.map_err(|e| format!("gzip: {e}"))?;
         out.map_err(|e| format!("gzip: {e}"))
     })?;

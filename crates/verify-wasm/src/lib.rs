@@ -4,7 +4,7 @@
 //! sums-file parser, and SBOMs of a finished report. No checks live here.
 //!
 //! Reports cross as JavaScript objects of exactly the shape `airlock verify
-//! --json` prints (see [`to_js`]); their TypeScript declarations come from
+//! --json` prints (see `to_js.rs`); their TypeScript declarations come from
 //! verify-core's types (its `tsify` feature), so the `.d.ts` cannot drift
 //! from the Rust.
 #![forbid(unsafe_code)]

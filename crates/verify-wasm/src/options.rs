@@ -8,6 +8,8 @@ use wasm_bindgen::{JsError, JsValue};
 
 use verify_core::{Limits, Options, Sha256};
 
+use crate::to_js::from_js;
+
 /// Options of `new Verifier(options)`; every field may be left out.
 #[derive(Debug, Default, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -42,8 +44,7 @@ impl VerifierOptions {
         if value.is_undefined() || value.is_null() {
             return Ok(Self::default());
         }
-        serde_wasm_bindgen::from_value(value)
-            .map_err(|e| JsError::new(&format!("verifier options: {e}")))
+        from_js(&value, "verifier options")
     }
 
     /// The core's options.

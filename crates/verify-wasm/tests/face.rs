@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use verify_wasm::{BundleVerifier, FileHasher, Flow, VerifierOptions, parse_sums, recorded_sha256};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const GOOD: &[u8] = include_bytes!("../../../../shared/corpus/good/podman-oci-archive.tar");

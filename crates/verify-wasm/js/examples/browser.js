@@ -1,7 +1,7 @@
 // Check the bundle a user picks before it goes anywhere; nothing is uploaded.
 import init, { verifyFile, recordedSha256 } from "@airlock/verify";
 
-await init(); // loads the wasm once; verifyFile would too, recordedSha256 needs it
+const ready = init(); // loads the wasm once; recordedSha256 needs it, verifyFile waits for it
 
 const bundle = /** @type {HTMLInputElement} */ (document.querySelector("#bundle"));
 const sums = /** @type {HTMLInputElement} */ (document.querySelector("#sums"));
@@ -11,6 +11,7 @@ bundle.addEventListener("change", async () => {
   const file = bundle.files?.[0];
   const sumsFile = sums.files?.[0];
   if (!file) return;
+  await ready;
   const expectedSha256 = sumsFile && recordedSha256(new Uint8Array(await sumsFile.arrayBuffer()), file.name);
   const report = await verifyFile(file, {
     expectedSha256,

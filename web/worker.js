@@ -1,6 +1,7 @@
-// The page's worker. The build prepends wasm-bindgen's glue (which defines
-// `wasm_bindgen`) and `AIRLOCK_WASM_BASE64`, so the worker never fetches
-// anything: the page's CSP forbids every connection.
+// The page's worker. The build prepends the npm package @airlock/verify
+// (pkg/, bundled into one script that defines `airlockVerify`: the same API
+// other web apps embed) and `AIRLOCK_WASM_BASE64`, so the worker never
+// fetches anything: the page's CSP forbids every connection.
 //
 // Two instances run per check, one per core. The "read" worker reads the
 // File once and hashes it whole, exactly as the bare-hash yardstick does,
@@ -10,7 +11,7 @@
 // ahead.
 "use strict";
 
-/* global wasm_bindgen, AIRLOCK_WASM_BASE64, airlockTree */
+/* global airlockVerify, AIRLOCK_WASM_BASE64, airlockTree */
 
 // Batches handed to the verify worker and not yet taken in; past this the
 // reader waits, so memory stays flat when verifying is the slower side.
@@ -27,9 +28,9 @@ function loadWasm() {
     const text = atob(AIRLOCK_WASM_BASE64);
     const bytes = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    const exports = wasm_bindgen.initSync({ module: bytes });
+    const exports = airlockVerify.initSync({ module: bytes });
     wasmMemory = exports.memory;
-    ready = wasm_bindgen;
+    ready = airlockVerify;
   }
   return ready;
 }
@@ -37,8 +38,8 @@ function loadWasm() {
 // --- read role: the File, its whole-file SHA-256, batches to the verifier ---
 
 function runRead(file, port) {
-  const { WholeFileHasher } = loadWasm();
-  const hasher = new WholeFileHasher();
+  const { FileHasher } = loadWasm();
+  const hasher = new FileHasher();
   let inFlight = 0;
   let wake = null;
   port.onmessage = (event) => {
@@ -88,8 +89,8 @@ function runRead(file, port) {
 // hash implementation, nothing else).
 
 async function runDigest(file) {
-  const { WholeFileHasher } = loadWasm();
-  const hasher = new WholeFileHasher();
+  const { FileHasher } = loadWasm();
+  const hasher = new FileHasher();
   const started = performance.now();
   const reader = file.stream().getReader();
   for (;;) {
@@ -116,8 +117,9 @@ async function runVerify({ file, sums, sumsName, pasted, port }) {
     return;
   }
 
-  // The whole-file hash is the read worker's; the verifier does the rest.
-  const verifier = new airlock.BundleVerifier(expected, false);
+  // The whole-file hash is the read worker's; the verifier does the rest,
+  // and the page shows each image's file tree.
+  const verifier = new airlock.Verifier({ expectedSha256: expected, hashFile: false, files: true });
   const started = performance.now();
   let lastProgress = 0;
   let done = 0;
@@ -144,8 +146,8 @@ async function runVerify({ file, sums, sumsName, pasted, port }) {
         }
       } else if (msg.end) {
         progress();
-        const json = verifier.finishWithFileSha256(msg.sha256);
-        postReport(json, verifier, performance.now() - started);
+        const report = verifier.finish(msg.sha256);
+        postReport(report, verifier, performance.now() - started);
         resolve();
       } else if (msg.error) {
         reject(new Error(msg.error));
@@ -164,9 +166,8 @@ let finishedVerifier = null;
 // compact form of airlockTree (web/tree.js): 200,000 entries as objects
 // would cost the page's main thread a long pause to receive, and the
 // report itself then stays the one `airlock verify --json` gives.
-function postReport(json, verifier, elapsedMs) {
+function postReport(report, verifier, elapsedMs) {
   finishedVerifier = verifier;
-  const report = JSON.parse(json);
   const trees = [];
   const transfer = [];
   for (const image of report.images) {

@@ -216,8 +216,9 @@ pub fn ensure_sbom_validators() -> Result<PathBuf, String> {
 }
 
 /// The npm packages in package.json (wasm-opt, esbuild, workerd,
-/// playwright-core, hash-wasm as the page's speed yardstick, and
-/// sigstore-js, which the signature tests verify Airlock's seals with),
+/// playwright-core, hash-wasm as the page's speed yardstick, sigstore-js,
+/// which the signature tests verify Airlock's seals with, and TypeScript
+/// for the npm package),
 /// installed when missing.
 pub fn ensure_npm() -> Result<(), String> {
     if root().join("node_modules/.bin/wasm-opt").is_file()
@@ -226,6 +227,8 @@ pub fn ensure_npm() -> Result<(), String> {
             .join("node_modules/@cloudflare/workerd-linux-64/bin/workerd")
             .is_file()
         && root().join("node_modules/playwright-core").is_dir()
+        && root().join("node_modules/.bin/tsc").is_file()
+        && root().join("node_modules/@types/node").is_dir()
         && root()
             .join("node_modules/hash-wasm/dist/sha256.umd.min.js")
             .is_file()
@@ -245,7 +248,7 @@ pub fn ensure_npm() -> Result<(), String> {
     run(
         install,
         Step::new(
-            "npm install (wasm-opt, esbuild, workerd, playwright-core, hash-wasm, sigstore-js)",
+            "npm install (wasm-opt, esbuild, workerd, playwright-core, hash-wasm, sigstore-js, typescript)",
         ),
     )
 }

@@ -5,6 +5,7 @@
 //!   demo          build the CLI and the page, verify + inspect a real bundle from the
 //!                 corpus, and load it into an OCI layout
 //!   page          build the approver's page: dist/web/ and dist/airlock.html
+//!   pkg           build the npm package @airlock/verify into pkg/
 //!   edge          build the edge verifier (workers-rs) into crates/verify-edge/build
 //!   test          everything CI checks: fmt, clippy, wasm build, unit/corpus tests,
 //!                 and a generated 2 GiB bundle verified with flat memory
@@ -29,6 +30,7 @@ mod files;
 mod fuzz;
 mod micro;
 mod page;
+mod pkg;
 
 use std::process::ExitCode;
 
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(),
         Some("page") => build_page().map(|_| ()),
+        Some("pkg") => build_pkg(),
         Some("edge") => edge::build().map(|dir| println!("built {}", dir.display())),
         Some("test") => test(),
         Some("fuzz") => {
@@ -55,7 +58,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo | page | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only | --files-only] [--only TEST]>"
+                "usage: cargo xtask <demo | page | pkg | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only | --files-only] [--only TEST]>"
             );
             return ExitCode::from(2);
         }
@@ -233,6 +236,7 @@ fn test() -> Result<(), String> {
         ));
     }
     page_tests(&stats.bundle)?;
+    pkg_tests()?;
     edge_tests(&stats.bundle)?;
     println!("all checks passed");
     Ok(())
@@ -284,6 +288,33 @@ fn page_tests(big_bundle: &std::path::Path) -> Result<(), String> {
         .env("AIRLOCK_BIG", big_bundle)
         .env("AIRLOCK_SHOTS", root.join("target/screenshots"));
     run(node, Step::new("the page in Chromium (playwright-core)"))
+}
+
+/// Builds the npm package into `pkg/`.
+fn build_pkg() -> Result<(), String> {
+    let root = env::root();
+    let pkg = pkg::build(&root.join("pkg"), &root.join("target/page"))?;
+    println!("\nbuilt {}", pkg.dir.display());
+    Ok(())
+}
+
+/// The npm package as a user gets it: packed, installed from the tarball
+/// into a scratch project, its examples type-checked and run in Node and
+/// Chromium against the corpus.
+fn pkg_tests() -> Result<(), String> {
+    build_pkg()?;
+    env::ensure_debian_tools(page::BROWSER_TOOLS)?;
+    let root = env::root();
+    let mut node = std::process::Command::new("node");
+    node.args(["--test", "--test-concurrency=1", "tests/pkg/"])
+        .current_dir(&root)
+        .env("AIRLOCK_PKG", root.join("pkg"))
+        .env("AIRLOCK_PKG_SCRATCH", root.join("target/pkg-test"))
+        .env("AIRLOCK_CORPUS", env::corpus_dir()?);
+    run(
+        node,
+        Step::new("the npm package: pack, install, examples in Node and Chromium"),
+    )
 }
 
 /// The edge verifier under workerd (npm), fed every corpus bundle and a

@@ -1,4 +1,5 @@
-//! Builds the approver's page from `web/` and `crates/verify-wasm`:
+//! Builds the approver's page from `web/` and the npm package of
+//! `crates/verify-wasm` (`pkg.rs`):
 //!
 //! - `dist/web/`: a static directory for an intranet web server;
 //! - `dist/airlock.html`: one self-contained file that works from `file://`
@@ -33,52 +34,34 @@ pub const BROWSER_TOOLS: &[(&str, &str)] = &[
 /// Builds both forms of the page into `out` (normally `dist/`), compiling
 /// the wasm in `target_dir`.
 pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
-    ensure_tools()?;
     let root = env::root();
-    let target_arg = target_dir.display().to_string();
-    let mut cargo = env::cargo([
-        "build",
-        "--release",
-        "-p",
-        "verify-wasm",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--target-dir",
-        &target_arg,
-    ]);
-    // Absolute paths would otherwise end up in panic messages inside the wasm.
-    let home = std::env::var("HOME").unwrap_or_default();
-    cargo.env(
-        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-        format!(
-            "-C target-feature=+simd128 --remap-path-prefix={home}/.cargo/registry/src/=/registry/ \
-             --remap-path-prefix={}/=/airlock/",
-            root.display()
-        ),
-    );
-    run(cargo, Step::new("build verify-wasm (release, wasm32)"))?;
-
-    let raw = target_dir.join("wasm32-unknown-unknown/release/verify_wasm.wasm");
-    let bindgen_dir = target_dir.join("page-bindgen");
-    let mut bindgen = Command::new("wasm-bindgen");
-    bindgen
-        .args(["--target", "no-modules", "--no-typescript", "--out-dir"])
-        .arg(&bindgen_dir)
-        .arg(&raw);
-    run(bindgen, Step::new("wasm-bindgen --target no-modules"))?;
-
-    let optimized = bindgen_dir.join("verify_wasm_opt.wasm");
-    let mut opt = Command::new(root.join("node_modules/.bin/wasm-opt"));
-    opt.args(["-O3", "--strip-debug", "--strip-producers"])
-        .arg(bindgen_dir.join("verify_wasm_bg.wasm"))
-        .arg("-o")
-        .arg(&optimized);
-    run(opt, Step::new("wasm-opt -O3"))?;
+    // The page runs the npm package's own API (`pkg.rs`): its entry and
+    // glue bundled by esbuild into one script that defines `airlockVerify`,
+    // the wasm beside it as base64.
+    let pkg = crate::pkg::build(&target_dir.join("pkg"), target_dir)?;
+    let bundled = target_dir.join("page-airlock-verify.js");
+    let mut esbuild = Command::new(root.join("node_modules/.bin/esbuild"));
+    esbuild
+        .arg(pkg.dir.join("index.js"))
+        .args([
+            "--bundle",
+            "--format=iife",
+            "--global-name=airlockVerify",
+            "--charset=utf8",
+            // The glue finds its wasm by `import.meta.url` only when `init`
+            // is given none; the worker passes the bytes to `initSync`.
+            "--log-override:empty-import-meta=silent",
+        ])
+        .arg(format!("--outfile={}", bundled.display()));
+    run(
+        esbuild,
+        Step::new("esbuild: the package for the page's worker"),
+    )?;
 
     let web = root.join("web");
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
-    let glue = read(&bindgen_dir.join("verify_wasm.js"))?;
-    let wasm = std::fs::read(&optimized).map_err(|e| e.to_string())?;
+    let glue = read(&bundled)?;
+    let wasm = std::fs::read(&pkg.wasm).map_err(|e| e.to_string())?;
     // tree.js goes to both: the worker makes the compact tree, the page reads it.
     let tree = read(&web.join("tree.js"))?;
     let worker = format!(

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a path in the unpacked image is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum FileType {
@@ -31,6 +32,7 @@ pub enum FileType {
 
 /// One path of an image's final file tree (all layers applied).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct FileEntry {
     /// Relative to the image root, `/`-separated, cleaned as Docker cleans
@@ -58,6 +60,7 @@ pub struct FileEntry {
 
 /// What one layer did to the tree below it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct LayerChanges {
     /// Paths this layer created that no lower layer had.
@@ -81,6 +84,7 @@ pub struct LayerChanges {
 /// What an image runs and how, from its config: what an approver reads
 /// before letting it in.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct ImageConfig {
     /// `Entrypoint`, as written.
@@ -110,6 +114,7 @@ pub struct ImageConfig {
 
 /// One `Env` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct EnvVar {
     /// The part before the first `=`.
@@ -122,6 +127,7 @@ pub struct EnvVar {
 
 /// One step of the image's build history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct HistoryStep {
     /// The command that made the step (`created_by`).
@@ -143,6 +149,7 @@ pub struct HistoryStep {
 /// Which package manager or language ecosystem a [`Package`] belongs to;
 /// it is also the package-url type of its `purl`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Ecosystem {
@@ -176,6 +183,7 @@ impl Ecosystem {
 /// One package installed in an image, as its package database or metadata
 /// file records it. Versions are copied from that record, never guessed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct Package {
     /// The name the record gives (`libc6`, `Django`, `@babel/core`,
@@ -206,6 +214,7 @@ pub struct Package {
 /// The operating system an image says it is, from `etc/os-release` (or
 /// `usr/lib/os-release` when that is absent), see os-release(5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct OsInfo {
     /// `ID` (`debian`, `alpine`, `ubuntu`); `linux` when the file has no
@@ -237,6 +246,7 @@ pub struct OsInfo {
 /// that does not parse. Each names the file and layer, so nothing in the
 /// package list is missing without a word.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct PackageNote {
     /// The file, relative to the image root.

@@ -30,6 +30,8 @@ pub mod report;
 pub mod sbom;
 pub mod sums;
 mod tar_stream;
+#[cfg(feature = "tsify")]
+mod typescript;
 mod verifier;
 
 pub use digest::{Digest, DigestError, Sha256};

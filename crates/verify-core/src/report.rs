@@ -23,6 +23,7 @@ use crate::platform::Platform;
 
 /// The overall outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// No finding of severity error.
@@ -44,6 +45,7 @@ enum Origin {
 
 /// The full result of one verification.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct Report {
     verdict: Verdict,
@@ -120,6 +122,7 @@ impl Report {
 
 /// Facts about the bundle file as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct BundleReport {
     /// Bytes fed to the verifier (the file size when fed a whole file).
@@ -140,6 +143,7 @@ pub struct BundleReport {
 
 /// Archive layouts Airlock understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 #[serde(rename_all = "kebab-case")]
 pub enum BundleFormat {
@@ -155,6 +159,7 @@ pub enum BundleFormat {
 
 /// Compression of a byte stream, detected from its magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
@@ -169,6 +174,7 @@ pub enum Compression {
 
 /// One image a load would create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct ImageReport {
     /// Names as the importer would tag them, normalized (`docker.io/library/x:tag`).
@@ -229,6 +235,7 @@ impl ImageReport {
 
 /// One layer of an image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct LayerReport {
     /// Digest of the layer blob as stored in the bundle.
@@ -249,6 +256,7 @@ pub struct LayerReport {
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -267,6 +275,7 @@ macro_rules! finding_kinds {
         /// Stable, machine-readable finding kinds. Their kebab-case names are part of
         /// the report contract; tests and sites key on them.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
         #[non_exhaustive]
         pub enum FindingKind {
             $($(#[$doc])* #[serde(rename = $name)] $variant,)*
@@ -382,6 +391,7 @@ impl std::fmt::Display for FindingKind {
 /// Built with [`Finding::new`] and the methods that follow it; the fields
 /// are public to read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[non_exhaustive]
 pub struct Finding {
     /// What was found; stable across versions.

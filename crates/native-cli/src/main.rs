@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::commands::{inspect, load, push, sbom, sums, verify};
+use crate::commands::{generate, inspect, load, push, sbom, sums, verify};
 use crate::untrusted::Untrusted;
 
 /// Exit statuses, as documented in `--help`.
@@ -25,15 +25,9 @@ const EXIT_FAILED_CHECK: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Verify(args) => verify::run(&args.source, args.json, args.full_report),
-        Command::Inspect(args) => inspect::run(&args),
-        Command::Sbom(args) => sbom::run(&args),
-        Command::Load(args) => load::run(&args),
-        Command::Push(args) => push::run(&args),
-        Command::Hash { files } => sums::hash(&files),
-        Command::Check { sums } => sums::check(&sums),
+    let result = match generate::requested() {
+        Some(dir) => generate::run(&dir),
+        None => run(Cli::parse()),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -44,5 +38,17 @@ fn main() -> ExitCode {
             eprintln!("airlock: {}", Untrusted(&e));
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+fn run(cli: Cli) -> Result<bool, error::CliError> {
+    match cli.command {
+        Command::Verify(args) => verify::run(&args.source, args.json, args.full_report),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Sbom(args) => sbom::run(&args),
+        Command::Load(args) => load::run(&args),
+        Command::Push(args) => push::run(&args),
+        Command::Hash { files } => sums::hash(&files),
+        Command::Check { sums } => sums::check(&sums),
     }
 }

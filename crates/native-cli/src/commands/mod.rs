@@ -7,6 +7,7 @@
 //! ([`select`]), how results reach stdout ([`output`]) and the
 //! single read that verifies and imports ([`importing`]).
 
+pub mod generate;
 pub mod inspect;
 pub mod load;
 pub mod push;

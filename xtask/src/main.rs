@@ -5,6 +5,10 @@
 //!   demo          build the CLI and the page, verify + inspect a real bundle from the
 //!                 corpus, and load it into an OCI layout
 //!   page          build the approver's page: dist/web/ and dist/airlock.html
+//!   dist          the release for an air-gapped site in dist/release/: static
+//!                 Linux binaries (x86_64, aarch64), airlock.exe, a .deb, the
+//!                 page and SHA256SUMS; `dist --check` also runs the release
+//!                 tests (qemu, wine, dpkg, a second build for reproducibility)
 //!   edge          build the edge verifier (workers-rs) into crates/verify-edge/build
 //!   test          everything CI checks: fmt, clippy, wasm build, unit/corpus tests,
 //!                 and a generated 2 GiB bundle verified with flat memory
@@ -20,6 +24,8 @@
 
 mod bench;
 mod big;
+mod dist;
+mod dist_check;
 mod edge;
 mod env;
 mod fuzz;
@@ -35,6 +41,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(),
         Some("page") => build_page().map(|_| ()),
+        Some("dist") => dist_task(args.get(1).map(String::as_str) == Some("--check")),
         Some("edge") => edge::build().map(|dir| println!("built {}", dir.display())),
         Some("test") => test(),
         Some("fuzz") => {
@@ -51,7 +58,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo | page | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only]>"
+                "usage: cargo xtask <demo | page | dist [--check] | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only]>"
             );
             return ExitCode::from(2);
         }
@@ -107,6 +114,17 @@ fn demo() -> Result<(), String> {
         page.single.display(),
         page.dir.display()
     );
+    Ok(())
+}
+
+/// The release in `dist/release/`, timed, and (`--check`) its tests.
+fn dist_task(check: bool) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let release = dist::build(&env::root().join("dist/release"))?;
+    println!("dist took {:.0?}", started.elapsed());
+    if check {
+        dist_check::check(&release)?;
+    }
     Ok(())
 }
 
@@ -211,6 +229,7 @@ fn test() -> Result<(), String> {
     }
     page_tests(&stats.bundle)?;
     edge_tests(&stats.bundle)?;
+    dist_task(true)?;
     println!("all checks passed");
     Ok(())
 }

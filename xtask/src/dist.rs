@@ -129,7 +129,7 @@ pub fn ensure_tools(targets: &[&Target]) -> Result<(), String> {
 
 /// The last commit's time, which `SOURCE_DATE_EPOCH` (if set) overrides:
 /// what the .deb's timestamps and anything else that wants a date gets.
-fn source_date_epoch(root: &Path) -> Result<String, String> {
+pub fn source_date_epoch(root: &Path) -> Result<String, String> {
     if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
         return Ok(epoch);
     }

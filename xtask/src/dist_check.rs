@@ -186,7 +186,8 @@ fn reproducible(shipped: &Path) -> Result<(), String> {
     let checkout = work.join("checkout");
     let _ = std::fs::remove_dir_all(&checkout);
     copy_checkout(&root, &checkout)?;
-    let epoch = dist_epoch(&root)?;
+    // The epoch `dist` used, so the second build is told the same.
+    let epoch = dist::source_date_epoch(&root)?;
     // Another target directory but the same build directory depth would hide
     // a path leak, so the second one is nested differently.
     let again = dist::build_binary(
@@ -209,19 +210,6 @@ fn reproducible(shipped: &Path) -> Result<(), String> {
         checkout.display()
     );
     Ok(())
-}
-
-/// The epoch `dist` used, so the second build is told the same.
-fn dist_epoch(root: &Path) -> Result<String, String> {
-    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
-        return Ok(epoch);
-    }
-    let out = output(
-        Command::new("git")
-            .args(["log", "-1", "--format=%ct"])
-            .current_dir(root),
-    )?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// The files git knows of (committed or not, untracked but not ignored):

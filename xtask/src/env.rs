@@ -114,15 +114,7 @@ pub fn ensure_build_tools() -> Result<(), String> {
 /// missing, and the build tools.
 pub fn ensure_rust_tools() -> Result<(), String> {
     ensure_build_tools()?;
-    let installed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .map_err(|e| format!("rustup is needed: {e}"))?;
-    if !String::from_utf8_lossy(&installed.stdout).contains("wasm32-unknown-unknown") {
-        let mut c = Command::new("rustup");
-        c.args(["target", "add", "wasm32-unknown-unknown"]);
-        run(c, Step::new("install the wasm32-unknown-unknown target"))?;
-    }
+    ensure_rust_targets(&["wasm32-unknown-unknown"])?;
     for (component, probe) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
         if !succeeds("cargo", &[probe, "--version"]) {
             let mut c = Command::new("rustup");
@@ -131,6 +123,29 @@ pub fn ensure_rust_tools() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The rustup targets `triples`, added when missing.
+pub fn ensure_rust_targets(triples: &[&str]) -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup is needed: {e}"))?;
+    let installed = String::from_utf8_lossy(&installed.stdout).into_owned();
+    let missing: Vec<&str> = triples
+        .iter()
+        .copied()
+        .filter(|t| !installed.lines().any(|line| line.trim() == *t))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut c = Command::new("rustup");
+    c.args(["target", "add"]).args(&missing);
+    run(
+        c,
+        Step::new(&format!("add the rust targets {}", missing.join(" "))),
+    )
 }
 
 /// Installs the Debian packages that provide `programs` (names on PATH, or

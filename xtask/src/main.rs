@@ -6,6 +6,10 @@
 //!                 corpus, and load it into an OCI layout
 //!   page          build the approver's page: dist/web/ and dist/airlock.html
 //!   pkg           build the npm package @airlock/verify into pkg/
+//!   dist          the release for an air-gapped site in dist/release/: static
+//!                 Linux binaries (x86_64, aarch64), airlock.exe, a .deb, the
+//!                 page and SHA256SUMS; `dist --check` also runs the release
+//!                 tests (qemu, wine, dpkg, a second build for reproducibility)
 //!   edge          build the edge verifier (workers-rs) into crates/verify-edge/build
 //!   test          everything CI checks: fmt, clippy, wasm build, unit/corpus tests,
 //!                 and a generated 2 GiB bundle verified with flat memory
@@ -24,6 +28,8 @@
 
 mod bench;
 mod big;
+mod dist;
+mod dist_check;
 mod edge;
 mod env;
 mod files;
@@ -42,6 +48,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("page") => build_page().map(|_| ()),
         Some("pkg") => build_pkg(),
+        Some("dist") => dist_task(args.get(1).map(String::as_str) == Some("--check")),
         Some("edge") => edge::build().map(|dir| println!("built {}", dir.display())),
         Some("test") => test(),
         Some("fuzz") => {
@@ -58,7 +65,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo | page | pkg | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only | --files-only] [--only TEST]>"
+                "usage: cargo xtask <demo | page | pkg | dist [--check] | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only | --files-only] [--only TEST]>"
             );
             return ExitCode::from(2);
         }
@@ -114,6 +121,17 @@ fn demo() -> Result<(), String> {
         page.single.display(),
         page.dir.display()
     );
+    Ok(())
+}
+
+/// The release in `dist/release/`, timed, and (`--check`) its tests.
+fn dist_task(check: bool) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let release = dist::build(&env::root().join("dist/release"))?;
+    println!("dist took {:.0?}", started.elapsed());
+    if check {
+        dist_check::check(&release)?;
+    }
     Ok(())
 }
 
@@ -238,6 +256,7 @@ fn test() -> Result<(), String> {
     page_tests(&stats.bundle)?;
     pkg_tests()?;
     edge_tests(&stats.bundle)?;
+    dist_task(true)?;
     println!("all checks passed");
     Ok(())
 }

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::commands::{custody, inspect, load, push, sbom, sums, verify};
+use crate::commands::{custody, generate, inspect, load, push, sbom, sums, verify};
 use crate::untrusted::Untrusted;
 
 /// Exit statuses, as documented in `--help`.
@@ -26,18 +26,9 @@ const EXIT_FAILED_CHECK: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Verify(args) => verify::run(&args),
-        Command::Inspect(args) => inspect::run(&args),
-        Command::Sbom(args) => sbom::run(&args),
-        Command::Load(args) => load::run(&args),
-        Command::Push(args) => push::run(&args),
-        Command::Hash { files } => sums::hash(&files),
-        Command::Check { sums } => sums::check(&sums),
-        Command::Keygen(args) => custody::keygen(&args),
-        Command::Seal(args) => custody::seal(&args),
-        Command::Approve(args) => custody::approve(&args),
+    let result = match generate::requested() {
+        Some(dir) => generate::run(&dir),
+        None => run(Cli::parse()),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -48,5 +39,20 @@ fn main() -> ExitCode {
             eprintln!("airlock: {}", Untrusted(&e));
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+fn run(cli: Cli) -> Result<bool, error::CliError> {
+    match cli.command {
+        Command::Verify(args) => verify::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Sbom(args) => sbom::run(&args),
+        Command::Load(args) => load::run(&args),
+        Command::Push(args) => push::run(&args),
+        Command::Hash { files } => sums::hash(&files),
+        Command::Check { sums } => sums::check(&sums),
+        Command::Keygen(args) => custody::keygen(&args),
+        Command::Seal(args) => custody::seal(&args),
+        Command::Approve(args) => custody::approve(&args),
     }
 }

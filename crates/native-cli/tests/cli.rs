@@ -229,3 +229,32 @@ fn a_settled_verdict_stops_the_read_unless_a_full_report_is_asked_for() {
     assert_eq!(report["findings"][0]["kind"], "not-a-bundle");
     assert!(report["bundle"]["sha256"].is_string());
 }
+
+/// Packaging's hook writes a man page per subcommand and completions for
+/// each shell, all from the clap definition; none of them lists the hook.
+#[test]
+fn generate_writes_man_pages_and_completions() {
+    let dir = std::env::temp_dir().join(format!("airlock-generate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = airlock(&["__generate", dir.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let page = std::fs::read_to_string(dir.join("man/airlock.1")).expect("airlock.1");
+    assert!(page.starts_with(".ie"), "roff: {page}");
+    assert!(page.contains(".TH airlock 1"), "{page}");
+    for sub in ["verify", "inspect", "load", "push", "sbom", "hash", "check"] {
+        assert!(page.contains(sub), "airlock.1 names {sub}");
+        let sub_page = dir.join(format!("man/airlock-{sub}.1"));
+        assert!(sub_page.is_file(), "{} written", sub_page.display());
+    }
+    let bash = std::fs::read_to_string(dir.join("completions/airlock.bash")).expect("bash");
+    assert!(
+        bash.contains("verify inspect load push sbom hash check"),
+        "{bash}"
+    );
+    for name in ["airlock.bash", "_airlock", "airlock.fish", "_airlock.ps1"] {
+        let text = std::fs::read_to_string(dir.join("completions").join(name)).expect(name);
+        assert!(!text.contains("__generate"), "{name} lists the hook");
+    }
+    assert!(!page.contains("__generate"), "airlock.1 lists the hook");
+    let _ = std::fs::remove_dir_all(&dir);
+}

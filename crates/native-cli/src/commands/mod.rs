@@ -8,6 +8,7 @@
 //! single read that verifies and imports ([`importing`]).
 
 pub mod custody;
+pub mod generate;
 pub mod inspect;
 pub mod load;
 pub mod push;

@@ -8,8 +8,10 @@
 //! image record, a tag); otherwise [`FileTarget::abort`] removes what was
 //! staged, so a failed check leaves the target as it was.
 
+#[cfg(unix)]
 pub mod containerd;
 pub mod dir_handle;
+#[cfg(unix)]
 pub mod docker;
 pub mod oci_layout;
 pub mod staging;
@@ -68,6 +70,8 @@ pub enum ImportError {
     },
     #[error("{0}")]
     Target(String),
+    /// Others can write the directory (Unix modes; Windows has ACLs).
+    #[cfg(unix)]
     #[error("{}: refusing to import here: {why}", path.display())]
     Unsafe { path: PathBuf, why: String },
     #[error(
@@ -88,6 +92,7 @@ pub enum ImportError {
     NotStaged { digest: String },
     #[error(transparent)]
     Plan(#[from] verify_core::PlanError),
+    #[cfg(unix)]
     #[error(transparent)]
     Containerd(#[from] containerd::ContainerdError),
     #[error(transparent)]

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use verify_core::{ImportPlan, Sha256};
 
@@ -148,6 +148,7 @@ impl Drop for Staging {
 /// Removes stagings named `PREFIX<pid>-…` left by this user's runs that
 /// were killed: their process is gone (no `/proc/PID`), so nothing will ever
 /// finish or remove them. Another user's are left alone.
+#[cfg(unix)]
 fn remove_abandoned(parent: &DirHandle, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(parent.path()) else {
         return;
@@ -167,8 +168,13 @@ fn remove_abandoned(parent: &DirHandle, prefix: &str) {
             use std::os::unix::fs::MetadataExt;
             m.is_dir() && m.uid() == me
         });
-        if ours && pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+        if ours && pid.parse::<u32>().is_ok() && !std::path::Path::new("/proc").join(pid).exists() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }
+
+/// Windows has no `/proc` to tell a finished run from a live one, and std
+/// cannot ask; an abandoned staging there stays for the user to remove.
+#[cfg(windows)]
+fn remove_abandoned(_parent: &DirHandle, _prefix: &str) {}

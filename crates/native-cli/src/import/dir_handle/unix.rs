@@ -1,14 +1,6 @@
-//! Directories worked through open handles, so that a second local user who
-//! can write somewhere near them cannot redirect what Airlock writes.
-//!
-//! Names are resolved relative to a handle (`openat`, `renameat`, …) and a
-//! symbolic link is never followed inside one: a planted `blobs -> /etc`
-//! fails to open instead of leading elsewhere. Files are created with
-//! `O_EXCL` under random names, so a name planted in advance cannot be
-//! truncated through, nor guessed to block a run. [`DirHandle::ensure_private`]
-//! refuses directories that users other than the one running Airlock (and
-//! root) can write, unless they are sticky (like `/tmp`, where others cannot
-//! rename or remove what Airlock made).
+//! [`DirHandle`] on Unix: names resolved against an open directory
+//! descriptor with rustix (`openat`, `renameat`, `O_NOFOLLOW`, `flock`,
+//! `fstatvfs`).
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -17,17 +9,13 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags};
 
-use super::ImportError;
+use super::{ImportError, check_room, retry_names};
 
 /// The sticky bit: in such a directory only an entry's owner may rename or
 /// remove it.
 const STICKY: u32 = 0o1000;
 /// Write permission for the group and for others.
 const SHARED_WRITE: u32 = 0o022;
-/// Space an import leaves free for everyone else: 1 GiB, or a twentieth of
-/// a smaller filesystem.
-const RESERVE_MAX: u64 = 1 << 30;
-const RESERVE_SHARE: u64 = 20;
 
 /// An open directory and the path it was opened at (for messages).
 pub struct DirHandle {
@@ -106,7 +94,7 @@ impl DirHandle {
     /// Makes a new directory named `prefix` and random characters, readable
     /// by its owner alone; `mkdir` fails rather than reuse what is there.
     pub fn create_private_dir(&self, prefix: &str) -> io::Result<(Self, String)> {
-        retry_names(prefix, |name| {
+        retry_names(prefix, random, |name| {
             rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(0o700))?;
             self.open_dir(name)
         })
@@ -126,7 +114,7 @@ impl DirHandle {
 
     /// Creates a new file named `prefix` and random characters.
     pub fn create_temp_file(&self, prefix: &str, mode: u32) -> io::Result<(File, String)> {
-        retry_names(prefix, |name| self.create_file(name, mode))
+        retry_names(prefix, random, |name| self.create_file(name, mode))
     }
 
     /// Reads the regular file `name`, at most `limit` bytes; `None` if it
@@ -201,16 +189,7 @@ impl DirHandle {
     /// reserve free, before any of them is written.
     pub fn ensure_room(&self, size: u64) -> Result<(), ImportError> {
         let (free, total) = self.space().map_err(|e| ImportError::io(&self.path, e))?;
-        let reserve = RESERVE_MAX.min(total / RESERVE_SHARE);
-        if free.saturating_sub(reserve) < size {
-            return Err(ImportError::NoSpace {
-                path: self.path.clone(),
-                needed: size,
-                free,
-                reserve,
-            });
-        }
-        Ok(())
+        check_room(&self.path, free, total, size)
     }
 
     /// Refuses a directory that another user could change under Airlock:
@@ -277,31 +256,10 @@ fn dir_flags() -> OFlags {
     OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC
 }
 
-/// Calls `make` with `prefix` and 16 random hex digits until a name is free.
-/// Random names cannot be planted in advance; a clash is retried a few times
-/// and then reported, since it means someone is guessing.
-fn retry_names<T>(
-    prefix: &str,
-    mut make: impl FnMut(&str) -> io::Result<T>,
-) -> io::Result<(T, String)> {
-    let mut last = io::Error::other("no attempt");
-    for _ in 0..8 {
-        let mut random = [0u8; 8];
-        rustix::rand::getrandom(&mut random, rustix::rand::GetRandomFlags::empty())?;
-        let name = format!(
-            "{prefix}{}",
-            random
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
-        match make(&name) {
-            Ok(made) => return Ok((made, name)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = e,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last)
+/// Fills `bytes` from the kernel's random source.
+fn random(bytes: &mut [u8]) -> io::Result<()> {
+    rustix::rand::getrandom(bytes, rustix::rand::GetRandomFlags::empty())?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -497,13 +497,7 @@ struct Verdict {
 fn airlock_verify(bundle: &Path) -> Verdict {
     let out = support::airlock(&["verify", "--json", bundle.to_str().expect("utf-8 path")]);
     let report = support::json(&out);
-    let mut kinds: Vec<String> = Vec::new();
-    for f in report["findings"].as_array().into_iter().flatten() {
-        let kind = f["kind"].as_str().unwrap_or("?").to_owned();
-        if !kinds.contains(&kind) {
-            kinds.push(kind);
-        }
-    }
+    let kinds = support::finding_kinds(&report);
     let images = report["images"]
         .as_array()
         .into_iter()

@@ -29,6 +29,18 @@ pub fn json(out: &Output) -> serde_json::Value {
     })
 }
 
+/// The distinct finding kinds of a `--json` report, in report order.
+pub fn finding_kinds(report: &serde_json::Value) -> Vec<String> {
+    let mut kinds: Vec<String> = Vec::new();
+    for f in report["findings"].as_array().into_iter().flatten() {
+        let kind = f["kind"].as_str().unwrap_or("?").to_owned();
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+}
+
 /// A fresh directory under the target dir, removed first if a previous run
 /// left it.
 pub fn scratch(name: &str) -> PathBuf {

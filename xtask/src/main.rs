@@ -329,6 +329,7 @@ fn pkg_tests() -> Result<(), String> {
         .current_dir(&root)
         .env("AIRLOCK_PKG", root.join("pkg"))
         .env("AIRLOCK_PKG_SCRATCH", root.join("target/pkg-test"))
+        .env("AIRLOCK_BIN", env::release_binary("airlock"))
         .env("AIRLOCK_CORPUS", env::corpus_dir()?);
     run(
         node,

@@ -41,8 +41,12 @@ pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
     let pkg = crate::pkg::build(&target_dir.join("pkg"), target_dir)?;
     let bundled = target_dir.join("page-airlock-verify.js");
     let mut esbuild = Command::new(root.join("node_modules/.bin/esbuild"));
+    // Run in the package's directory: the bundle names its modules by
+    // their paths from there, and a path of this build's own would make
+    // two builds differ.
     esbuild
-        .arg(pkg.dir.join("index.js"))
+        .current_dir(&pkg.dir)
+        .arg("index.js")
         .args([
             "--bundle",
             "--format=iife",

@@ -8,11 +8,14 @@
 //! packages from the venv `cargo xtask test` installs
 //! (`xtask/sbom-validators.txt`).
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
+use support::said;
 use test_support::corpus_dir;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -25,15 +28,6 @@ fn airlock(args: &[&str], dir: &Path) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .expect("the airlock binary runs")
-}
-
-fn said(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// A directory holding a copy of the corpus bundle `name`.

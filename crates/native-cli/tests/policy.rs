@@ -12,19 +12,11 @@ use std::process::{Command, Output, Stdio};
 use airlock_custody::{PrivateKey, SealPredicate, Statement, Subject, sign_statement};
 use base64::Engine;
 use support::registry::{PASSWORD as REGISTRY_PASSWORD, Registry, USER};
+use support::said;
 use test_support::corpus_dir;
 
 const PASSWORD: &str = "correct horse battery staple";
 const BUNDLE: &str = "podman-docker-archive-multi.tar";
-
-fn said(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// A site: a directory with the bundle, `keys/` holding a sender and two
 /// approvers made by `airlock keygen`, the bundle sealed by the sender,

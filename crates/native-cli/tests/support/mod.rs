@@ -29,6 +29,16 @@ pub fn json(out: &Output) -> serde_json::Value {
     })
 }
 
+/// A command's exit status and both streams, for assertion messages.
+pub fn said(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// The distinct finding kinds of a `--json` report, in report order.
 pub fn finding_kinds(report: &serde_json::Value) -> Vec<String> {
     let mut kinds: Vec<String> = Vec::new();

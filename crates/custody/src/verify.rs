@@ -84,6 +84,23 @@ pub enum VerifyError {
         /// Its digest.
         digest: Sha256,
     },
+    /// A file-set seal names a file the sums file does not list (or lists
+    /// with another digest).
+    #[error("the seal names {name} with SHA-256 {digest}, which the sums file does not list")]
+    FileNotListed {
+        /// The sealed name.
+        name: String,
+        /// Its sealed digest.
+        digest: Sha256,
+    },
+    /// The sums file lists a file (or a digest) the seal does not name.
+    #[error("the sums file lists {name} with SHA-256 {digest}, which the seal does not name")]
+    FileNotSealed {
+        /// The listed name.
+        name: String,
+        /// Its listed digest.
+        digest: Sha256,
+    },
     /// An approval whose `approver.keyId` is not the key that signed it.
     #[error("the approval claims approver key {claimed} but was signed by {signer}")]
     ApproverNotSigner {
@@ -150,12 +167,45 @@ pub fn verify_approval(
 }
 
 /// The check behind [`verify_seal`] and [`verify_approval`], for any
-/// predicate kind.
+/// predicate kind: [`open`], then the subjects against `expected`.
 pub fn verify<P: PredicateKind>(
     bundle_json: &[u8],
     trusted: &[PublicKey],
     expected: &Expected,
 ) -> Result<Verified<P>, VerifyError> {
+    let signed: Signed<P> = open(bundle_json, trusted)?;
+    let bundle_name = check_subjects(&signed.subjects, expected)?;
+    Ok(Verified {
+        key_id: signed.key_id,
+        key_index: signed.key_index,
+        bundle_name,
+        subjects: signed.subjects,
+        predicate: signed.predicate,
+    })
+}
+
+/// A statement whose signature, statement type and predicate type were
+/// checked, and whose subjects are still to be compared with what the
+/// caller holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Signed<P> {
+    /// The key that signed.
+    pub key_id: KeyId,
+    /// Its index in the trusted keys given.
+    pub key_index: usize,
+    /// Every subject, as signed.
+    pub subjects: Vec<Subject>,
+    /// The predicate.
+    pub predicate: P,
+}
+
+/// Opens a Sigstore bundle: signed by a trusted key, an in-toto statement
+/// v1 with predicate type `P`. The subjects are the caller's to check.
+pub fn open<P: PredicateKind>(
+    bundle_json: &[u8],
+    trusted: &[PublicKey],
+) -> Result<Signed<P>, VerifyError> {
     let bundle = SigstoreBundle::from_json(bundle_json)?;
     let envelope = bundle
         .dsse_envelope
@@ -184,11 +234,9 @@ pub fn verify<P: PredicateKind>(
             what: P::PREDICATE_TYPE,
             detail: e.to_string(),
         })?;
-    let bundle_name = check_subjects(&statement.subject, expected)?;
-    Ok(Verified {
+    Ok(Signed {
         key_id: key.key_id(),
         key_index,
-        bundle_name,
         subjects: statement.subject,
         predicate,
     })

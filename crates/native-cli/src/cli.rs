@@ -42,10 +42,7 @@ pub enum Command {
     },
     /// Check files against a sums file, like `sha256sum -c` (also reads
     /// Windows `certutil -hashfile` output).
-    Check {
-        /// The sums file: `sha256sum` output, `SHA256SUMS` or certutil text.
-        sums: PathBuf,
-    },
+    Check(CheckArgs),
     /// Make a signing key pair: NAME.key (ECDSA P-256, encrypted with a
     /// passphrase in cosign's format) and NAME.pub. Neither is overwritten.
     Keygen(KeygenArgs),
@@ -54,6 +51,11 @@ pub enum Command {
     /// SHA-256, its images and what the check found. A failing bundle is
     /// not sealed.
     Seal(SealArgs),
+    /// Check every file a sums file lists, then seal the set: write
+    /// SUMS.seal.sigstore.json, a Sigstore bundle whose subjects are those
+    /// files (how a release is signed; `airlock check SUMS --trust KEY.pub`
+    /// checks it).
+    SealSums(SealSumsArgs),
     /// Verify a bundle and record a signed decision about it:
     /// BUNDLE.approval.sigstore.json (or, when another approver's file is
     /// there, BUNDLE.approval-KEYID.sigstore.json).
@@ -82,6 +84,32 @@ pub struct SealArgs {
     #[command(flatten)]
     pub source: Source,
     /// The sender's encrypted key (`airlock keygen` or `cosign generate-key-pair`).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    #[command(flatten)]
+    pub passphrase: Passphrase,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The sums file: `sha256sum` output, `SHA256SUMS` or certutil text.
+    pub sums: PathBuf,
+    /// Require a seal over the sums file (`airlock seal-sums`) signed by
+    /// one of these public keys, naming exactly the files it lists;
+    /// repeatable.
+    #[arg(long, value_name = "KEY.pub")]
+    pub trust: Vec<PathBuf>,
+    /// The seal, when it is not SUMS.seal.sigstore.json beside the sums
+    /// file.
+    #[arg(long, value_name = "FILE", requires = "trust")]
+    pub seal: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SealSumsArgs {
+    /// The sums file whose files are sealed (each line must name its file).
+    pub sums: PathBuf,
+    /// The signer's encrypted key (`airlock keygen` or `cosign generate-key-pair`).
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
     #[command(flatten)]

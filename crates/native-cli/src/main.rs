@@ -50,9 +50,10 @@ fn run(cli: Cli) -> Result<bool, error::CliError> {
         Command::Load(args) => load::run(&args),
         Command::Push(args) => push::run(&args),
         Command::Hash { files } => sums::hash(&files),
-        Command::Check { sums } => sums::check(&sums),
+        Command::Check(args) => sums::check(&args),
         Command::Keygen(args) => custody::keygen(&args),
         Command::Seal(args) => custody::seal(&args),
+        Command::SealSums(args) => custody::seal_sums(&args),
         Command::Approve(args) => custody::approve(&args),
     }
 }

@@ -1,8 +1,9 @@
-//! `airlock keygen`, `seal`, `approve` and `verify --seal` as a user runs
-//! them, and against other implementations: sigstore-js verifies what
-//! Airlock signs, Airlock verifies a DSSE envelope Python's `cryptography`
-//! signed, and cosign's key format written by Python (hashlib.scrypt +
-//! PyNaCl) opens in Airlock and the other way round.
+//! `airlock keygen`, `seal`, `seal-sums`, `approve`, `verify --seal` and
+//! `check --trust` as a user runs them, and against other implementations:
+//! sigstore-js verifies what Airlock signs, Airlock verifies a DSSE
+//! envelope Python's `cryptography` signed, and cosign's key format written
+//! by Python (hashlib.scrypt + PyNaCl) opens in Airlock and the other way
+//! round.
 //!
 //! sigstore-js comes from the workspace's node_modules and the Python
 //! packages from the venv `cargo xtask test` installs
@@ -223,6 +224,72 @@ fn a_seal_verifies_in_airlock_and_in_sigstore_js() {
     assert_eq!(seen["statement"], statement);
     let refused = sigstore_js(&seal, &[&d.join("stranger.pub")]);
     assert_eq!(refused.status.code(), Some(1), "{}", said(&refused));
+}
+
+/// A release as `cargo xtask dist` seals one: the files a SHA256SUMS
+/// lists, sealed as a set; sigstore-js accepts the seal, and `check
+/// --trust` refuses every change to the set made after sealing.
+#[test]
+fn a_sums_file_seal_covers_exactly_its_files() {
+    let bundle = "oci-layout-gzip.tar";
+    let dir = workdir(bundle);
+    let d = dir.path();
+    std::fs::write(d.join("airlock.html"), b"<!doctype html>the page").expect("writes");
+    keygen(d, "release");
+    keygen(d, "stranger");
+    let hashed = airlock(&["hash", bundle, "airlock.html"], d);
+    assert_eq!(hashed.status.code(), Some(0), "{}", said(&hashed));
+    std::fs::write(d.join("SHA256SUMS"), &hashed.stdout).expect("writes");
+
+    let out = airlock(&["seal-sums", "SHA256SUMS", "--key", "release.key"], d);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let seal = d.join("SHA256SUMS.seal.sigstore.json");
+    let statement = statement_of(&seal);
+    assert_eq!(statement["predicateType"], "https://airlock.dev/files/v1");
+    assert_eq!(statement["predicate"]["sumsFile"], "SHA256SUMS");
+    let page_sha = test_support::cases::sha256_hex(b"<!doctype html>the page");
+    assert!(
+        statement["subject"]
+            .as_array()
+            .expect("subjects")
+            .iter()
+            .any(|s| s["name"] == "airlock.html" && s["digest"]["sha256"] == page_sha.as_str()),
+        "{statement}"
+    );
+
+    let js = sigstore_js(&seal, &[&d.join("release.pub")]);
+    assert_eq!(js.status.code(), Some(0), "{}", said(&js));
+    let refused = sigstore_js(&seal, &[&d.join("stranger.pub")]);
+    assert_eq!(refused.status.code(), Some(1), "{}", said(&refused));
+
+    let ok = airlock(&["check", "SHA256SUMS", "--trust", "release.pub"], d);
+    assert_eq!(ok.status.code(), Some(0), "{}", said(&ok));
+    assert!(said(&ok).contains("OK (sealed by key"), "{}", said(&ok));
+    let stranger = airlock(&["check", "SHA256SUMS", "--trust", "stranger.pub"], d);
+    assert_eq!(stranger.status.code(), Some(1), "{}", said(&stranger));
+    assert!(said(&stranger).contains("no file was checked"));
+
+    // A file swapped after sealing, with SHA256SUMS rewritten to match:
+    // the sums check alone passes, the seal does not.
+    std::fs::write(d.join("airlock.html"), b"<!doctype html>a trojan").expect("writes");
+    let rehashed = airlock(&["hash", bundle, "airlock.html"], d);
+    std::fs::write(d.join("SHA256SUMS"), &rehashed.stdout).expect("writes");
+    let unsealed = airlock(&["check", "SHA256SUMS"], d);
+    assert_eq!(unsealed.status.code(), Some(0), "{}", said(&unsealed));
+    let swapped = airlock(&["check", "SHA256SUMS", "--trust", "release.pub"], d);
+    assert_eq!(swapped.status.code(), Some(1), "{}", said(&swapped));
+    assert!(
+        said(&swapped).contains("airlock.html") && said(&swapped).contains("does not list"),
+        "{}",
+        said(&swapped)
+    );
+
+    // A file changed without rewriting SHA256SUMS is not sealed at all.
+    std::fs::write(d.join("SHA256SUMS"), &hashed.stdout).expect("writes");
+    std::fs::remove_file(&seal).expect("removes");
+    let stale = airlock(&["seal-sums", "SHA256SUMS", "--key", "release.key"], d);
+    assert_eq!(stale.status.code(), Some(1), "{}", said(&stale));
+    assert!(!seal.exists());
 }
 
 #[test]

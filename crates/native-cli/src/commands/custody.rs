@@ -12,8 +12,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use airlock_custody::bundle::MAX_BUNDLE_JSON_LEN;
 use airlock_custody::{
-    ApprovalPredicate, Decision, Expected, PrivateKey, PublicKey, SealPredicate, SigstoreBundle,
-    Statement, Tool, sign_statement,
+    ApprovalPredicate, Decision, Expected, FilesPredicate, PrivateKey, PublicKey, SealPredicate,
+    SigstoreBundle, Statement, Tool, sign_statement,
 };
 use verify_core::sbom::Timestamp;
 use verify_core::{ImportPlan, Report, Verdict};
@@ -21,8 +21,9 @@ use zeroize::Zeroizing;
 
 use super::output::{style, write_whole};
 use super::source::{options_for, with_progress};
+use super::sums;
 use super::verify::reading;
-use crate::cli::{ApproveArgs, KeygenArgs, Passphrase, SealArgs, Source};
+use crate::cli::{ApproveArgs, KeygenArgs, Passphrase, SealArgs, SealSumsArgs, Source};
 use crate::error::CliError;
 use crate::pipeline;
 use crate::render;
@@ -81,7 +82,7 @@ pub fn seal(args: &SealArgs) -> Result<bool, CliError> {
     let signed = sign_statement(&statement, &key).map_err(|e| CliError::Usage(e.to_string()))?;
 
     let sums_path = beside(&args.source.bundle, ".sha256");
-    let seal_path = beside(&args.source.bundle, ".seal.sigstore.json");
+    let seal_path = beside(&args.source.bundle, SEAL_SUFFIX);
     let sha = checked.expected.bundle_sha256;
     write_whole(&sums_path, sums_line(&name, &sha.to_hex()).as_bytes())?;
     write_whole(&seal_path, signed.to_json().as_bytes())?;
@@ -91,6 +92,34 @@ pub fn seal(args: &SealArgs) -> Result<bool, CliError> {
         checked.expected.images.len(),
         key.public_key().key_id(),
         Untrusted(sums_path.display()),
+        Untrusted(seal_path.display()),
+    );
+    Ok(true)
+}
+
+/// `airlock seal-sums SUMS --key K`: every listed file must match, then
+/// the set is sealed in `SUMS.seal.sigstore.json`.
+pub fn seal_sums(args: &SealSumsArgs) -> Result<bool, CliError> {
+    let key = private_key(&args.key, &args.passphrase)?;
+    let recorded = sums::read_sums(&args.sums)?;
+    let subjects = sums::subjects(&args.sums, &recorded)?;
+    if !sums::check_files(&args.sums, &recorded) {
+        eprintln!(
+            "airlock: {} does not match its files; not sealed",
+            Untrusted(args.sums.display())
+        );
+        return Ok(false);
+    }
+    let predicate = FilesPredicate::new(VERSION, &file_name(&args.sums));
+    let count = subjects.len();
+    let statement = Statement::new(subjects, predicate);
+    let signed = sign_statement(&statement, &key).map_err(|e| CliError::Usage(e.to_string()))?;
+    let seal_path = beside(&args.sums, SEAL_SUFFIX);
+    write_whole(&seal_path, signed.to_json().as_bytes())?;
+    println!(
+        "sealed the {count} files {} lists with key {}\nwrote {}",
+        Untrusted(args.sums.display()),
+        key.public_key().key_id(),
         Untrusted(seal_path.display()),
     );
     Ok(true)
@@ -273,8 +302,11 @@ fn approval_path(bundle: &Path, key_hex: &str) -> Result<PathBuf, CliError> {
     ))
 }
 
+/// What a seal's file name adds to the sealed file's.
+pub const SEAL_SUFFIX: &str = ".seal.sigstore.json";
+
 /// `BUNDLE` + `suffix` in the bundle's directory.
-fn beside(bundle: &Path, suffix: &str) -> PathBuf {
+pub fn beside(bundle: &Path, suffix: &str) -> PathBuf {
     with_suffix(bundle, suffix)
 }
 

@@ -4,8 +4,11 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use verify_core::sums;
+use airlock_custody::{Subject, verify_files};
+use verify_core::sums::{self, RecordedSum};
 
+use super::custody;
+use crate::cli::CheckArgs;
 use crate::error::CliError;
 use crate::pipeline::hash_reader;
 use crate::sidecar::read_limited;
@@ -41,17 +44,93 @@ pub fn hash(files: &[PathBuf]) -> Result<bool, CliError> {
     Ok(all_ok)
 }
 
-/// Checks every file a sums file names. Returns whether all matched.
-pub fn check(sums_path: &Path) -> Result<bool, CliError> {
+/// `airlock check SUMS [--trust KEY.pub… [--seal FILE]]`: with keys, the
+/// seal over the sums file first, then every file it names. Returns
+/// whether the seal verified and all files matched.
+pub fn check(args: &CheckArgs) -> Result<bool, CliError> {
+    let recorded = read_sums(&args.sums)?;
+    if !args.trust.is_empty() {
+        let seal = args
+            .seal
+            .clone()
+            .unwrap_or_else(|| custody::beside(&args.sums, custody::SEAL_SUFFIX));
+        if !seal_verifies(&args.sums, &recorded, &seal, &args.trust)? {
+            eprintln!(
+                "airlock: {}: the seal did not verify; no file was checked",
+                Untrusted(args.sums.display())
+            );
+            return Ok(false);
+        }
+    }
+    Ok(check_files(&args.sums, &recorded))
+}
+
+/// Reads and parses a sums file.
+pub fn read_sums(sums_path: &Path) -> Result<Vec<RecordedSum>, CliError> {
     let bytes = read_limited(sums_path)?;
-    let recorded = sums::parse(&bytes).map_err(|e| CliError::Sums {
+    sums::parse(&bytes).map_err(|e| CliError::Sums {
         path: sums_path.to_owned(),
         message: e.to_string(),
-    })?;
+    })
+}
+
+/// What a seal over `recorded` names: each file as the sums file writes
+/// it. A line without a name cannot be sealed or matched.
+pub fn subjects(sums_path: &Path, recorded: &[RecordedSum]) -> Result<Vec<Subject>, CliError> {
+    recorded
+        .iter()
+        .map(|sum| match &sum.name {
+            Some(name) => Ok(Subject {
+                name: name.clone(),
+                sha256: sum.sha256,
+            }),
+            None => Err(CliError::Sums {
+                path: sums_path.to_owned(),
+                message: "a digest without a file name cannot be sealed".into(),
+            }),
+        })
+        .collect()
+}
+
+/// Whether `seal` is a file-set seal by one of `trust` over exactly the
+/// files `recorded` lists; says which on stdout, or why not on stderr.
+fn seal_verifies(
+    sums_path: &Path,
+    recorded: &[RecordedSum],
+    seal: &Path,
+    trust: &[PathBuf],
+) -> Result<bool, CliError> {
+    let keys = trust
+        .iter()
+        .map(|path| custody::public_key(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let listed = subjects(sums_path, recorded)?;
+    let bytes = custody::read_signed_file(seal)?;
+    match verify_files(&bytes, &keys, &listed) {
+        Ok(signed) => {
+            let _ = writeln!(
+                std::io::stdout().lock(),
+                "{}: OK (sealed by key {}, {} files)",
+                Untrusted(seal.display()),
+                signed.key_id,
+                listed.len()
+            );
+            Ok(true)
+        }
+        Err(e) => {
+            eprintln!("airlock: {}: {}", Untrusted(seal.display()), Untrusted(e));
+            Ok(false)
+        }
+    }
+}
+
+/// Checks every file `recorded` names, printing `sha256sum -c`'s lines.
+/// Returns whether all matched.
+pub fn check_files(sums_path: &Path, recorded: &[RecordedSum]) -> bool {
     let dir = sums_path.parent().unwrap_or(Path::new("."));
     let mut failed = 0usize;
     let stdout = std::io::stdout();
-    for sum in &recorded {
+    for sum in recorded {
         let Some(target) = target_for(sum.name.as_deref(), sums_path, dir) else {
             eprintln!(
                 "airlock: {}: a digest without a file name, and no file to check it against",
@@ -80,7 +159,7 @@ pub fn check(sums_path: &Path) -> Result<bool, CliError> {
             recorded.len()
         );
     }
-    Ok(failed == 0)
+    failed == 0
 }
 
 /// A file name as `sha256sum` puts it in a line: as it is when plain;

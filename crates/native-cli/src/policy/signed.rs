@@ -35,7 +35,7 @@ pub fn seal(bundle: &Path, given: Option<&Path>) -> Result<Option<Signed>, CliEr
     if let Some(path) = given {
         return Signed::read(path).map(Some);
     }
-    let beside = with_suffix(bundle, ".seal.sigstore.json");
+    let beside = with_suffix(bundle, crate::commands::custody::SEAL_SUFFIX);
     if beside.is_file() {
         return Signed::read(&beside).map(Some);
     }

@@ -6,8 +6,13 @@
 //! - `airlock-x86_64-pc-windows-gnu.exe`;
 //! - `airlock_VERSION_amd64.deb`, with man pages and shell completions;
 //! - `airlock.html` and `airlock.html.sha256`, the approver's page;
-//! - `SHA256SUMS` over all of them. It is the one file a release seal
-//!   signs: a signature over it vouches for every other file.
+//! - `SHA256SUMS` over all of them;
+//! - with `--key FILE`, `SHA256SUMS.seal.sigstore.json`: `airlock seal-sums`
+//!   signs the set of files SHA256SUMS lists, each by name and SHA-256, so
+//!   a site checks the whole release with `airlock check SHA256SUMS --trust
+//!   release.pub`, or one file with any in-toto verifier. The passphrase
+//!   comes from `AIRLOCK_PASSWORD`. `dist --check` without a key seals with
+//!   a throwaway key, so the seal is tested either way.
 //!
 //! The binaries are built with the `dist` profile (stripped, no debug info),
 //! `--locked`, `SOURCE_DATE_EPOCH` from the last commit, and every absolute
@@ -88,10 +93,26 @@ pub const PAGE_FILES: [&str; 2] = ["airlock.html", "airlock.html.sha256"];
 pub struct Release {
     pub dir: PathBuf,
     pub deb: PathBuf,
+    /// The public key of the release seal, when there is one.
+    pub trust: Option<PathBuf>,
 }
 
+/// Who seals `SHA256SUMS`.
+pub enum Signer {
+    /// Nobody: the release has SHA256SUMS only.
+    Nobody,
+    /// This encrypted key (`airlock keygen`, `cosign generate-key-pair`),
+    /// its passphrase in `AIRLOCK_PASSWORD`; its `.pub` sits beside it.
+    Key(PathBuf),
+    /// A key made for this run under `target/`, for the release tests.
+    Throwaway,
+}
+
+/// The throwaway key's passphrase: the key only ever signs test releases.
+const THROWAWAY_PASSPHRASE: &str = "airlock dist --check";
+
 /// Builds the whole release into `out` (normally `dist/release/`).
-pub fn build(out: &Path) -> Result<Release, String> {
+pub fn build(out: &Path, signer: &Signer) -> Result<Release, String> {
     let root = env::root();
     ensure_tools(&TARGETS)?;
     let epoch = source_date_epoch(&root)?;
@@ -108,11 +129,52 @@ pub fn build(out: &Path) -> Result<Release, String> {
         copy(&page_dir.join(name), &out.join(name))?;
     }
     write_sums(out)?;
+    let trust = seal(out, signer)?;
     println!("\nthe release is in {}", out.display());
     Ok(Release {
         dir: out.to_owned(),
         deb,
+        trust,
     })
+}
+
+/// Seals `SHA256SUMS` with the release's own Linux binary; returns the
+/// public key that checks the seal.
+fn seal(out: &Path, signer: &Signer) -> Result<Option<PathBuf>, String> {
+    let airlock = out.join(LINUX_X86_64.file_name);
+    let (key, passphrase) = match signer {
+        Signer::Nobody => return Ok(None),
+        Signer::Key(key) => (key.clone(), None),
+        Signer::Throwaway => {
+            let dir = env::target_dir().join("dist-throwaway-key");
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let mut keygen = Command::new(&airlock);
+            keygen
+                .arg("keygen")
+                .arg(dir.join("release"))
+                .env("AIRLOCK_PASSWORD", THROWAWAY_PASSPHRASE);
+            run(keygen, Step::new("a throwaway release key (dist --check)"))?;
+            (dir.join("release.key"), Some(THROWAWAY_PASSPHRASE))
+        }
+    };
+    let key = std::path::absolute(&key).map_err(|e| format!("{}: {e}", key.display()))?;
+    let mut seal = Command::new(&airlock);
+    seal.args(["seal-sums", "SHA256SUMS", "--key"])
+        .arg(&key)
+        .current_dir(out);
+    if let Some(passphrase) = passphrase {
+        seal.env("AIRLOCK_PASSWORD", passphrase);
+    }
+    run(seal, Step::new("airlock seal-sums SHA256SUMS"))?;
+    let public = key.with_extension("pub");
+    if !public.is_file() {
+        return Err(format!(
+            "{} is missing: the release seal is checked with the key's .pub beside it",
+            public.display()
+        ));
+    }
+    Ok(Some(public))
 }
 
 /// The cross toolchains and rustup targets, installed when missing.

@@ -47,8 +47,16 @@ pub fn check(release: &Release) -> Result<(), String> {
     let linux = dir.join(LINUX_X86_64.file_name);
     sizes_and_linking(dir)?;
     sums(dir, &linux)?;
+    if let Some(trust) = &release.trust {
+        release_seal(dir, &linux, trust)?;
+    }
     qemu_aarch64(dir, &linux, &corpus)?;
-    wine::check(&dir.join(WINDOWS_X86_64.file_name), &linux, &corpus)?;
+    wine::check(
+        &dir.join(WINDOWS_X86_64.file_name),
+        &linux,
+        &corpus,
+        release.trust.as_deref(),
+    )?;
     deb(&release.deb)?;
     reproducible(&linux)?;
     Ok(())
@@ -95,7 +103,8 @@ fn sums(dir: &Path, airlock: &Path) -> Result<(), String> {
     for entry in std::fs::read_dir(dir).map_err(|e| e.to_string())? {
         let name = entry.map_err(|e| e.to_string())?.file_name();
         let name = name.to_string_lossy();
-        if name != "SHA256SUMS" && !sums.lines().any(|l| l.ends_with(&format!("  {name}"))) {
+        let covered = sums.lines().any(|l| l.ends_with(&format!("  {name}")));
+        if name != "SHA256SUMS" && name != SEAL && !covered {
             return Err(format!("SHA256SUMS does not cover {name}"));
         }
     }
@@ -107,6 +116,41 @@ fn sums(dir: &Path, airlock: &Path) -> Result<(), String> {
     let mut ours = Command::new(airlock);
     ours.args(["check", "SHA256SUMS"]).current_dir(dir);
     run(ours, Step::new("airlock check SHA256SUMS"))
+}
+
+/// The release seal's file, beside SHA256SUMS and not in it.
+const SEAL: &str = "SHA256SUMS.seal.sigstore.json";
+
+/// The seal checks with the release key, and a SHA256SUMS changed after
+/// sealing (a line dropped, as if a file were withdrawn) is refused before
+/// any file is read.
+fn release_seal(dir: &Path, airlock: &Path, trust: &Path) -> Result<(), String> {
+    let mut ours = Command::new(airlock);
+    ours.args(["check", "SHA256SUMS", "--trust"])
+        .arg(trust)
+        .current_dir(dir);
+    run(
+        ours,
+        Step::new("airlock check SHA256SUMS --trust release.pub"),
+    )?;
+
+    let scratch = env::target_dir().join("dist-seal-tamper");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).map_err(|e| e.to_string())?;
+    let fewer: String = sums.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    std::fs::write(scratch.join("SHA256SUMS"), fewer).map_err(|e| e.to_string())?;
+    std::fs::copy(dir.join(SEAL), scratch.join(SEAL)).map_err(|e| e.to_string())?;
+    let mut tampered = Command::new(airlock);
+    tampered
+        .args(["check", "SHA256SUMS", "--trust"])
+        .arg(trust)
+        .current_dir(&scratch);
+    run(
+        tampered,
+        Step::new("airlock check --trust refuses a SHA256SUMS with a line dropped after sealing")
+            .expect_status(1),
+    )
 }
 
 /// The aarch64 binary under qemu-user gives the x86_64 one's answers.
@@ -325,10 +369,41 @@ __declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
 "#;
 
     /// Makes the wine prefix, with the `ProcessPrng` stand-in if needed.
+    ///
+    /// wineboot's own exit status is not the verdict: Debian's `wine`
+    /// without the i386 `wine32` cannot start the 32-bit helpers wineboot
+    /// tries (`syswow64\rundll32.exe`, STATUS_DLL_NOT_FOUND), and on some
+    /// machines that failure becomes wineboot's status (53, the status's low
+    /// byte) although the 64-bit prefix is complete. What the test needs is
+    /// a prefix in which a 64-bit program runs, so that is what is checked.
     fn prepare_prefix() -> Result<(), String> {
-        let mut boot = wine("wineboot");
-        boot.arg("--init");
-        run(boot, Step::new("wineboot --init (the test's wine prefix)"))?;
+        let prefix = env::target_dir().join("wine");
+        println!("\n==> wineboot --init (the test's 64-bit wine prefix)");
+        let booted = wine("wineboot")
+            .arg("--init")
+            .env("WINEARCH", "win64")
+            .status()
+            .map_err(|e| format!("cannot start wine: {e}"))?;
+        // wineboot returns before the wineserver has written the registry.
+        let _ = Command::new("wineserver")
+            .env("WINEPREFIX", &prefix)
+            .arg("-w")
+            .status();
+        let echoed = answer(wine("cmd").args(["/c", "echo", "airlock-wine-ok"]))?;
+        if !String::from_utf8_lossy(&echoed.stdout).contains("airlock-wine-ok") {
+            return Err(format!(
+                "wine cannot run a 64-bit Windows program in {} (wineboot: {booted}; \
+                 cmd /c echo: exit {:?}, {:?})",
+                prefix.display(),
+                echoed.code,
+                String::from_utf8_lossy(&echoed.stdout)
+            ));
+        }
+        if !booted.success() {
+            println!(
+                "wineboot said {booted}; the prefix runs 64-bit programs, which is all the test needs"
+            );
+        }
         let system32 = env::target_dir().join("wine/drive_c/windows/system32");
         let dll = system32.join("bcryptprimitives.dll");
         if dll.is_file() {
@@ -355,7 +430,12 @@ __declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
         format!("Z:{}", path.display()).replace('/', "\\")
     }
 
-    pub fn check(airlock: &Path, linux: &Path, corpus: &Path) -> Result<(), String> {
+    pub fn check(
+        airlock: &Path,
+        linux: &Path,
+        corpus: &Path,
+        trust: Option<&Path>,
+    ) -> Result<(), String> {
         println!("\n==> the Windows binary under wine");
         prepare_prefix()?;
         let scratch = env::target_dir().join("wine-scratch");
@@ -374,9 +454,41 @@ __declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
             BUNDLES.len()
         );
         certutil_utf16(airlock, corpus, &scratch)?;
+        if let Some(trust) = trust {
+            release_seal(airlock, trust)?;
+        }
         no_console(airlock, corpus)?;
         unix_sockets_refused(airlock, corpus)?;
-        oci_layout(airlock, linux, corpus, &scratch)
+        oci_layout(airlock, linux, corpus, &scratch)?;
+        push(airlock)
+    }
+
+    /// `push` to a real registry over TLS: the registry test's own
+    /// fixture (Debian's docker-registry, htpasswd, a test CA) runs the
+    /// `.exe` under wine in both push modes and checks the result with
+    /// skopeo.
+    fn push(airlock: &Path) -> Result<(), String> {
+        env::ensure_debian_tools(crate::REGISTRY_TOOLS)?;
+        let mut test = env::cargo([
+            "test",
+            "-p",
+            "airlock",
+            "--test",
+            "registry",
+            "--",
+            "--ignored",
+            "--exact",
+            "the_windows_exe_pushes_under_wine",
+        ]);
+        test.env("AIRLOCK_WINDOWS_EXE", airlock)
+            .env("WINEPREFIX", env::target_dir().join("wine"))
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            .env_remove("DISPLAY");
+        run(
+            test,
+            Step::new("airlock.exe push under wine, to a TLS + htpasswd registry"),
+        )
     }
 
     /// `hash` prints the same digest, and `check` reads its output back.
@@ -443,6 +555,27 @@ __declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
             ));
         }
         println!("UTF-16 LE certutil output read by check and verify --sums");
+        Ok(())
+    }
+
+    /// A Windows site checks the release it carried in with the `.exe`
+    /// it carried: `check SHA256SUMS --trust release.pub`, Windows paths.
+    fn release_seal(airlock: &Path, trust: &Path) -> Result<(), String> {
+        let dir = airlock.parent().unwrap_or(Path::new("."));
+        let checked = answer(exe(airlock).args([
+            "check",
+            &windows_path(&dir.join("SHA256SUMS")),
+            "--trust",
+            &windows_path(trust),
+        ]))?;
+        let said = String::from_utf8_lossy(&checked.stdout);
+        if checked.code != Some(0) || !said.contains("OK (sealed by key") {
+            return Err(format!(
+                "airlock.exe check SHA256SUMS --trust: exit {:?}, {said}",
+                checked.code
+            ));
+        }
+        println!("airlock.exe checks the release seal and every file");
         Ok(())
     }
 

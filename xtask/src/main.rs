@@ -8,8 +8,9 @@
 //!   pkg           build the npm package @airlock/verify into pkg/
 //!   dist          the release for an air-gapped site in dist/release/: static
 //!                 Linux binaries (x86_64, aarch64), airlock.exe, a .deb, the
-//!                 page and SHA256SUMS; `dist --check` also runs the release
-//!                 tests (qemu, wine, dpkg, a second build for reproducibility)
+//!                 page and SHA256SUMS, sealed with `--key FILE`; `dist --check`
+//!                 also runs the release tests (qemu, wine, dpkg, a second
+//!                 build for reproducibility, the seal)
 //!   edge          build the edge verifier (workers-rs) into crates/verify-edge/build
 //!   test          everything CI checks: fmt, clippy, wasm build, unit/corpus tests,
 //!                 and a generated 2 GiB bundle verified with flat memory
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("page") => build_page().map(|_| ()),
         Some("pkg") => build_pkg(),
-        Some("dist") => dist_task(args.get(1).map(String::as_str) == Some("--check")),
+        Some("dist") => dist_command(&args[1..]),
         Some("edge") => edge::build().map(|dir| println!("built {}", dir.display())),
         Some("test") => test(),
         Some("fuzz") => {
@@ -65,7 +66,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo | page | pkg | dist [--check] | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only | --files-only] [--only TEST]>"
+                "usage: cargo xtask <demo | page | pkg | dist [--check] [--key FILE] | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only | --files-only] [--only TEST]>"
             );
             return ExitCode::from(2);
         }
@@ -124,10 +125,31 @@ fn demo() -> Result<(), String> {
     Ok(())
 }
 
-/// The release in `dist/release/`, timed, and (`--check`) its tests.
-fn dist_task(check: bool) -> Result<(), String> {
+/// `cargo xtask dist [--check] [--key FILE]`.
+fn dist_command(args: &[String]) -> Result<(), String> {
+    let mut check = false;
+    let mut key = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--check" => check = true,
+            "--key" => key = Some(args.next().ok_or("dist: --key needs a FILE")?.into()),
+            other => return Err(format!("dist: unknown argument `{other}`")),
+        }
+    }
+    dist_task(check, key)
+}
+
+/// The release in `dist/release/`, timed, sealed with `key` (else, when
+/// checked, with a throwaway key), and (`check`) its tests.
+fn dist_task(check: bool, key: Option<std::path::PathBuf>) -> Result<(), String> {
     let started = std::time::Instant::now();
-    let release = dist::build(&env::root().join("dist/release"))?;
+    let signer = match key {
+        Some(key) => dist::Signer::Key(key),
+        None if check => dist::Signer::Throwaway,
+        None => dist::Signer::Nobody,
+    };
+    let release = dist::build(&env::root().join("dist/release"), &signer)?;
     println!("dist took {:.0?}", started.elapsed());
     if check {
         dist_check::check(&release)?;
@@ -154,6 +176,15 @@ const IMPORT_TOOLS: &[(&str, &str)] = &[
     ("/usr/bin/docker-registry", "docker-registry"),
     ("skopeo", "skopeo"),
     ("podman", "podman"),
+    ("htpasswd", "apache2-utils"),
+    ("openssl", "openssl"),
+];
+
+/// What the registry tests need of [`IMPORT_TOOLS`]: `dist --check` runs
+/// one of them (the `.exe`'s push) on its own.
+pub const REGISTRY_TOOLS: &[(&str, &str)] = &[
+    ("/usr/bin/docker-registry", "docker-registry"),
+    ("skopeo", "skopeo"),
     ("htpasswd", "apache2-utils"),
     ("openssl", "openssl"),
 ];
@@ -256,7 +287,7 @@ fn test() -> Result<(), String> {
     page_tests(&stats.bundle)?;
     pkg_tests()?;
     edge_tests(&stats.bundle)?;
-    dist_task(true)?;
+    dist_task(true, None)?;
     println!("all checks passed");
     Ok(())
 }

@@ -48,7 +48,28 @@ fn push_command(
     dest: &str,
     extra: &[&str],
 ) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_airlock"));
+    push_command_of(
+        Command::new(env!("CARGO_BIN_EXE_airlock")),
+        &|path: &Path| path.as_os_str().to_owned(),
+        registry_host,
+        mode,
+        bundle,
+        dest,
+        extra,
+    )
+}
+
+/// [`push_command`] run by `airlock`, a command that starts an airlock,
+/// which sees a path as `path_arg` writes it.
+fn push_command_of(
+    mut c: Command,
+    path_arg: &dyn Fn(&Path) -> std::ffi::OsString,
+    registry_host: &str,
+    mode: Mode,
+    bundle: &Path,
+    dest: &str,
+    extra: &[&str],
+) -> Command {
     c.arg("push").args(extra).args([
         "--json",
         "--no-progress",
@@ -59,10 +80,10 @@ fn push_command(
     if mode == Mode::StageLocally {
         c.arg("--stage-locally");
         if !extra.contains(&"--staging") {
-            c.arg("--staging").arg(staging_parent());
+            c.arg("--staging").arg(path_arg(&staging_parent()));
         }
     }
-    c.arg(bundle)
+    c.arg(path_arg(bundle))
         .arg(format!("{registry_host}/{dest}"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -274,6 +295,55 @@ fn good_bundles_are_pushed_and_a_second_push_sends_no_blob() {
             );
             check_pushed(&registry, &what, &second);
         }
+    }
+}
+
+/// The release's Windows `.exe` pushes as the Linux binary does, in both
+/// modes, over TLS with a CA given as a `Z:\` path: `cargo xtask dist
+/// --check` runs this with `AIRLOCK_WINDOWS_EXE` (and the wine prefix) set.
+#[test]
+#[ignore = "run by `cargo xtask dist --check`, with the .exe under wine"]
+fn the_windows_exe_pushes_under_wine() {
+    let exe = std::env::var_os("AIRLOCK_WINDOWS_EXE")
+        .expect("AIRLOCK_WINDOWS_EXE names the airlock .exe to run under wine");
+    let windows_path = |path: &Path| -> std::ffi::OsString {
+        format!("Z:{}", path.display()).replace('/', "\\").into()
+    };
+    let registry = Registry::start("registry-wine");
+    let ca = windows_path(&registry.ca);
+    let ca = ca.to_str().expect("utf-8");
+    let row = test_support::rows_with("ok")
+        .into_iter()
+        .find(|row| row.file.ends_with("skopeo-docker-archive.tar"))
+        .expect("the corpus has good/skopeo-docker-archive.tar");
+    for mode in MODES {
+        let mut wine = Command::new("wine");
+        wine.arg(&exe);
+        let prefix = mode.prefix("wine");
+        let command = push_command_of(
+            wine,
+            &windows_path,
+            &registry.host(),
+            mode,
+            &row.path(),
+            &prefix,
+            &["--ca-cert", ca],
+        );
+        let out = spawn_with_password(command, PASSWORD)
+            .wait_with_output()
+            .expect("wine runs");
+        let what = format!("{mode:?} by airlock.exe");
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", stderr(&out));
+        let pushed = support::json(&out);
+        assert!(
+            pushed["import"]["blobs_written"].as_u64() > Some(0),
+            "{what}"
+        );
+        check_pushed(&registry, &what, &pushed);
+        let name = pushed["import"]["images"][0]["names"][0]
+            .as_str()
+            .expect("a pushed name");
+        skopeo_pull(&registry, name, "registry-wine-pull");
     }
 }
 

@@ -447,12 +447,16 @@ __declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
             let native = answer(Command::new(linux).args(["verify", "--json"]).arg(&path))?;
             let windows = answer(exe(airlock).args(["verify", "--json", &windows_path(&path)]))?;
             same(&format!("verify --json {bundle}"), &native, &windows)?;
+            let native = answer(Command::new(linux).args(["inspect", "--json"]).arg(&path))?;
+            let windows = answer(exe(airlock).args(["inspect", "--json", &windows_path(&path)]))?;
+            same(&format!("inspect --json {bundle}"), &native, &windows)?;
             hash_matches(airlock, linux, &path)?;
         }
         println!(
-            "verify --json and hash agree with Linux on {} bundles",
+            "verify --json, inspect --json and hash agree with Linux on {} bundles",
             BUNDLES.len()
         );
+        sboms(airlock, linux, corpus)?;
         certutil_utf16(airlock, corpus, &scratch)?;
         if let Some(trust) = trust {
             release_seal(airlock, trust)?;
@@ -489,6 +493,33 @@ __declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
             test,
             Step::new("airlock.exe push under wine, to a TLS + htpasswd registry"),
         )
+    }
+
+    /// `sbom` writes the same SPDX and CycloneDX documents, byte for byte,
+    /// with the creation time pinned by `SOURCE_DATE_EPOCH`.
+    fn sboms(airlock: &Path, linux: &Path, corpus: &Path) -> Result<(), String> {
+        let path = corpus.join("good/skopeo-docker-archive.tar");
+        for format in ["spdx-json", "cyclonedx-json"] {
+            let args = ["sbom", "--format", format];
+            let native = answer(
+                Command::new(linux)
+                    .args(args)
+                    .arg(&path)
+                    .env("SOURCE_DATE_EPOCH", "1700000000"),
+            )?;
+            let windows = answer(
+                exe(airlock)
+                    .args(args)
+                    .arg(windows_path(&path))
+                    .env("SOURCE_DATE_EPOCH", "1700000000"),
+            )?;
+            if native.code != Some(0) || native.stdout.is_empty() {
+                return Err(format!("sbom --format {format}: exit {:?}", native.code));
+            }
+            same(&format!("sbom --format {format}"), &native, &windows)?;
+        }
+        println!("sbom writes the same SPDX and CycloneDX documents");
+        Ok(())
     }
 
     /// `hash` prints the same digest, and `check` reads its output back.

@@ -59,8 +59,8 @@ fn push_command(
     )
 }
 
-/// [`push_command`] run by `airlock`, a command that starts an airlock,
-/// which sees a path as `path_arg` writes it.
+/// [`push_command`] for `c`, a command that starts an airlock (perhaps
+/// under wine), which takes paths as `path_arg` writes them.
 fn push_command_of(
     mut c: Command,
     path_arg: &dyn Fn(&Path) -> std::ffi::OsString,
@@ -249,6 +249,19 @@ fn check_pushed(registry: &Registry, file: &str, result: &serde_json::Value) {
     }
 }
 
+/// A push into a fresh repository: it succeeded, wrote blobs, and left
+/// what [`check_pushed`] checks. Returns its JSON.
+fn first_push(registry: &Registry, what: &str, out: &Output) -> serde_json::Value {
+    assert_eq!(out.status.code(), Some(0), "{what}: {}", stderr(out));
+    let pushed = support::json(out);
+    assert!(
+        pushed["import"]["blobs_written"].as_u64() > Some(0),
+        "{what}"
+    );
+    check_pushed(registry, what, &pushed);
+    pushed
+}
+
 #[test]
 fn good_bundles_are_pushed_and_a_second_push_sends_no_blob() {
     let registry = Registry::start("registry-good");
@@ -259,13 +272,7 @@ fn good_bundles_are_pushed_and_a_second_push_sends_no_blob() {
             let prefix = mode.prefix(&prefix_for(&row.file));
             let what = format!("{mode:?} {}", row.file);
             let out = push(&registry, mode, &row.path(), &prefix, &[]);
-            assert_eq!(out.status.code(), Some(0), "{what}: {}", stderr(&out));
-            let first = support::json(&out);
-            assert!(
-                first["import"]["blobs_written"].as_u64() > Some(0),
-                "{what}"
-            );
-            check_pushed(&registry, &what, &first);
+            let first = first_push(&registry, &what, &out);
             let holding = format!("{prefix}/airlock-incoming");
             // Streamed blobs went through the holding repository, which
             // is never tagged; staged ones never touched it.
@@ -333,13 +340,7 @@ fn the_windows_exe_pushes_under_wine() {
             .wait_with_output()
             .expect("wine runs");
         let what = format!("{mode:?} by airlock.exe");
-        assert_eq!(out.status.code(), Some(0), "{what}: {}", stderr(&out));
-        let pushed = support::json(&out);
-        assert!(
-            pushed["import"]["blobs_written"].as_u64() > Some(0),
-            "{what}"
-        );
-        check_pushed(&registry, &what, &pushed);
+        let pushed = first_push(&registry, &what, &out);
         let name = pushed["import"]["images"][0]["names"][0]
             .as_str()
             .expect("a pushed name");

@@ -186,3 +186,26 @@ test("an approval signed in the page is what airlock load --policy needs", { tim
   assert.equal(loaded.status, 0, `the page's approval is accepted: ${loaded.stdout}${loaded.stderr}`);
   assert.ok(fs.existsSync(path.join(site, "layout/index.json")), "the images were imported");
 });
+
+test("dropped together, the bundle, its sidecar and its seal pair by name", { timeout: 180_000 }, async () => {
+  const { context, page, requests, errors } = await open(trustedPage);
+  // The other bundle's seal is dropped too: the one named for the bundle wins.
+  const names = [`${OTHER}.seal.sigstore.json`, `${BUNDLE}.seal.sigstore.json`, `${BUNDLE}.sha256`, BUNDLE];
+  const files = names.map((name) => ({ name, base64: fs.readFileSync(path.join(site, name)).toString("base64") }));
+  await page.evaluate((files) => {
+    const dt = new DataTransfer();
+    for (const f of files) {
+      const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+      dt.items.add(new File([bytes], f.name));
+    }
+    document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, files);
+  await page.waitForSelector("body[data-seal]", { timeout: 120_000 });
+  assert.equal(await page.getAttribute("body", "data-verdict"), "ok");
+  assert.equal(await page.getAttribute("body", "data-seal"), "sealed");
+  assert.equal(await page.locator("#seal-status .seal-title").textContent(), "Sealed by sender");
+  const report = await page.evaluate(() => window.airlockReport);
+  assert.equal(report.bundle.sha256_matches, true, "the sidecar was paired too");
+  assertStayedHome(requests, errors);
+  await context.close();
+});

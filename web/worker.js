@@ -192,6 +192,39 @@ function runSbom({ image, format, unixSeconds, id }) {
   }
 }
 
+// The seal picked with the bundle, checked against the kept report and
+// the keys built into the page.
+function runSeal({ id, seal, trusted }) {
+  try {
+    if (!finishedVerifier) throw new Error("no finished verification");
+    postMessage({ type: "seal", id, result: finishedVerifier.verifySeal(new Uint8Array(seal), trusted) });
+  } catch (e) {
+    postMessage({ type: "seal", id, error: String(e && e.message ? e.message : e) });
+  }
+}
+
+// The approver's decision, signed here: the key is decrypted and dropped
+// inside the wasm call, and the bytes this side holds are overwritten.
+// (The passphrase also lived as a JavaScript string, which cannot be
+// wiped; it is dropped as soon as it is encoded.)
+function runApprove(msg) {
+  const { id, key, decision, reason, name, bundleName, unixSeconds } = msg;
+  const passphrase = new TextEncoder().encode(msg.passphrase);
+  msg.passphrase = null;
+  const keyBytes = new Uint8Array(key);
+  try {
+    if (!finishedVerifier) throw new Error("no finished verification");
+    const pem = new TextDecoder().decode(keyBytes);
+    const json = finishedVerifier.approve(pem, passphrase, decision, reason, name, bundleName, unixSeconds, null);
+    postMessage({ type: "approve", id, json });
+  } catch (e) {
+    postMessage({ type: "approve", id, error: String(e && e.message ? e.message : e) });
+  } finally {
+    passphrase.fill(0);
+    keyBytes.fill(0);
+  }
+}
+
 // Size of this worker's wasm linear memory: the part of its heap that
 // could grow with the bundle if anything were buffered.
 function memoryBytes() {
@@ -207,6 +240,10 @@ onmessage = (event) => {
       runDigest(msg.file).catch((e) => postMessage({ type: "error", message: String(e && e.message ? e.message : e) }));
     } else if (msg.role === "sbom") {
       runSbom(msg);
+    } else if (msg.role === "seal") {
+      runSeal(msg);
+    } else if (msg.role === "approve") {
+      runApprove(msg);
     } else if (msg.role === "verify") {
       runVerify(msg).catch((e) => postMessage({ type: "error", message: String(e && e.message ? e.message : e) }));
     }

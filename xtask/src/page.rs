@@ -8,6 +8,12 @@
 //! Both carry a Content-Security-Policy that allows no connection at all;
 //! the wasm travels inside the worker script as base64 so nothing is fetched.
 //! The build is reproducible: same source and toolchain, same bytes.
+//!
+//! `--trust DIR` builds the sender keys `DIR/*.pub` into the page, as a
+//! JSON block the page hands to its worker: the page's published hash then
+//! covers the keys, so a site that checks the page's hash checks which
+//! seals it accepts. Without it the page trusts no key, and every seal
+//! shows as untrusted.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,9 +38,15 @@ pub const BROWSER_TOOLS: &[(&str, &str)] = &[
 ];
 
 /// Builds both forms of the page into `out` (normally `dist/`), compiling
-/// the wasm in `target_dir`.
-pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
+/// the wasm in `target_dir`, trusting the keys in `trust`.
+pub fn build(out: &Path, target_dir: &Path, trust: Option<&Path>) -> Result<Page, String> {
     let root = env::root();
+    let trusted = match trust {
+        Some(dir) => trusted_keys(dir)?,
+        None => "[]".to_owned(),
+    };
+    let trust_block =
+        format!("<script type=\"application/json\" id=\"airlock-trust\">{trusted}</script>");
     // The page runs the npm package's own API (`pkg.rs`): its entry and
     // glue bundled by esbuild into one script that defines `airlockVerify`,
     // the wasm beside it as base64.
@@ -91,6 +103,7 @@ pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
     let html = template
         .replace("{{CSP}}", csp)
         .replace("{{STYLE}}", "<link rel=\"stylesheet\" href=\"style.css\">")
+        .replace("{{TRUST}}", &trust_block)
         .replace("{{WORKER}}", "")
         .replace("{{SCRIPTS}}", "<script src=\"app.js\"></script>");
     for (name, text) in [
@@ -116,6 +129,7 @@ pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
     let single_html = template
         .replace("{{CSP}}", &csp)
         .replace("{{STYLE}}", &format!("<style>{css}</style>"))
+        .replace("{{TRUST}}", &trust_block)
         .replace(
             "{{WORKER}}",
             &format!("<script type=\"text/plain\" id=\"airlock-worker\">{worker}</script>"),
@@ -133,6 +147,44 @@ pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
         single,
         single_sha256,
     })
+}
+
+/// The keys `dir/*.pub` as the JSON array the page reads: `{name, pem}`
+/// with the file's stem as name, sorted by name (a reproducible page).
+/// Each must be a P-256 public key the page can use; `<` is escaped so no
+/// key file can end the script element it rides in.
+fn trusted_keys(dir: &Path) -> Result<String, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("--trust {}: {e}", dir.display()))?;
+    let mut keys = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("--trust {}: {e}", dir.display()))?
+            .path();
+        if path.extension().and_then(|e| e.to_str()) != Some("pub") {
+            continue;
+        }
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .ok_or_else(|| format!("{}: the name is not UTF-8", path.display()))?
+            .to_owned();
+        let pem = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let key = airlock_custody::PublicKey::from_pem(&pem)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("trusting {name} (key id {})", key.key_id());
+        keys.push((name, key.to_pem()));
+    }
+    if keys.is_empty() {
+        return Err(format!("--trust {}: no *.pub key files", dir.display()));
+    }
+    keys.sort();
+    let json: Vec<serde_json::Value> = keys
+        .into_iter()
+        .map(|(name, pem)| serde_json::json!({ "name": name, "pem": pem }))
+        .collect();
+    Ok(serde_json::Value::Array(json)
+        .to_string()
+        .replace('<', "\\u003c"))
 }
 
 fn csp_hash(text: &str) -> String {

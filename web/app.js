@@ -63,6 +63,16 @@
     }
   })();
 
+  // The single file's own SHA-256, which `cargo xtask page` writes into a
+  // <meta> (the hash of the page with 64 zeros there; see README): a page
+  // cannot read its own bytes from file://. Approvals record it as the
+  // tool's hash; the static directory has none, and records null.
+  const SELF_SHA256 = (() => {
+    const meta = document.querySelector('meta[name="airlock-self-sha256"]');
+    const value = meta ? meta.content : "";
+    return /^[0-9a-f]{64}$/.test(value) && !/^0+$/.test(value) ? value : null;
+  })();
+
   function applyLanguage() {
     document.documentElement.lang = lang;
     document.title = t("title");
@@ -361,6 +371,7 @@
         name: $("approve-name").value.trim() || null,
         bundleName: lastFileName,
         unixSeconds: Math.floor(new Date().getTime() / 1000),
+        pageSha256: SELF_SHA256,
       },
       [key],
     );

@@ -7,6 +7,13 @@
 //!
 //! Both carry a Content-Security-Policy that allows no connection at all;
 //! the wasm travels inside the worker script as base64 so nothing is fetched.
+//! Two wasm modules ride there: the package's verifier, and the custody
+//! module (`crates/custody-wasm`: seal check and approval signing), which
+//! the worker instantiates only when a seal is picked or the approver signs.
+//!
+//! `airlock.html` carries its own SHA-256 in a `<meta>` slot (the hash of
+//! the file with 64 zeros in the slot), which approvals record as the
+//! page's hash; `airlock.html.sha256` is the hash of the final file.
 //! The build is reproducible: same source and toolchain, same bytes.
 //!
 //! `--trust DIR` builds the sender keys `DIR/*.pub` into the page, as a
@@ -78,11 +85,15 @@ pub fn build(out: &Path, target_dir: &Path, trust: Option<&Path>) -> Result<Page
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let glue = read(&bundled)?;
     let wasm = std::fs::read(&pkg.wasm).map_err(|e| e.to_string())?;
+    let custody = custody_module(target_dir)?;
     // tree.js goes to both: the worker makes the compact tree, the page reads it.
     let tree = read(&web.join("tree.js"))?;
+    let base64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     let worker = format!(
-        "{glue}\nconst AIRLOCK_WASM_BASE64 = \"{}\";\n{tree}\n{}",
-        base64::engine::general_purpose::STANDARD.encode(&wasm),
+        "{glue}\nconst AIRLOCK_WASM_BASE64 = \"{}\";\n{}\nconst AIRLOCK_CUSTODY_WASM_BASE64 = \"{}\";\n{tree}\n{}",
+        base64(&wasm),
+        custody.glue,
+        base64(&custody.wasm),
         read(&web.join("worker.js"))?
     );
     let template = read(&web.join("index.html"))?;
@@ -104,6 +115,8 @@ pub fn build(out: &Path, target_dir: &Path, trust: Option<&Path>) -> Result<Page
         .replace("{{CSP}}", csp)
         .replace("{{STYLE}}", "<link rel=\"stylesheet\" href=\"style.css\">")
         .replace("{{TRUST}}", &trust_block)
+        // Only the single file knows its own hash (see `self_digest`).
+        .replace("{{SELF_DIGEST}}", "")
         .replace("{{WORKER}}", "")
         .replace("{{SCRIPTS}}", "<script src=\"app.js\"></script>");
     for (name, text) in [
@@ -131,10 +144,15 @@ pub fn build(out: &Path, target_dir: &Path, trust: Option<&Path>) -> Result<Page
         .replace("{{STYLE}}", &format!("<style>{css}</style>"))
         .replace("{{TRUST}}", &trust_block)
         .replace(
+            "{{SELF_DIGEST}}",
+            &self_digest_slot(SELF_DIGEST_PLACEHOLDER),
+        )
+        .replace(
             "{{WORKER}}",
             &format!("<script type=\"text/plain\" id=\"airlock-worker\">{worker}</script>"),
         )
         .replace("{{SCRIPTS}}", &format!("<script>{app}</script>"));
+    let single_html = self_digest(&single_html)?;
     let single = out.join("airlock.html");
     write(&single, single_html.as_bytes())?;
     let single_sha256 = hex(&Sha256::digest(single_html.as_bytes()));
@@ -147,6 +165,67 @@ pub fn build(out: &Path, target_dir: &Path, trust: Option<&Path>) -> Result<Page
         single,
         single_sha256,
     })
+}
+
+/// The custody module (`crates/custody-wasm`): the seal check and approval
+/// signing, which the worker instantiates only when a seal is picked or the
+/// approver signs. Built like the package's wasm; its glue is wasm-bindgen's
+/// `no-modules` script, which defines `airlockCustody` and goes into the
+/// worker as it is.
+struct CustodyModule {
+    glue: String,
+    wasm: Vec<u8>,
+}
+
+fn custody_module(target_dir: &Path) -> Result<CustodyModule, String> {
+    const NAME: &str = "airlock_custody";
+    let raw = crate::pkg::build_wasm("custody-wasm", target_dir)?;
+    let bindgen_dir = target_dir.join("custody-bindgen");
+    let wasm_path = target_dir.join(format!("{NAME}.wasm"));
+    crate::pkg::bindgen_and_opt(
+        &raw,
+        &[
+            "--target",
+            "no-modules",
+            "--no-modules-global",
+            "airlockCustody",
+            "--no-typescript",
+        ],
+        NAME,
+        &bindgen_dir,
+        &wasm_path,
+    )?;
+    let glue_path = bindgen_dir.join(format!("{NAME}.js"));
+    Ok(CustodyModule {
+        glue: std::fs::read_to_string(&glue_path)
+            .map_err(|e| format!("{}: {e}", glue_path.display()))?,
+        wasm: std::fs::read(&wasm_path).map_err(|e| format!("{}: {e}", wasm_path.display()))?,
+    })
+}
+
+/// What the self-digest slot holds while the page is hashed.
+const SELF_DIGEST_PLACEHOLDER: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The element that carries the single file's own SHA-256, which the page
+/// records in approvals as the tool's hash (a page cannot read its own
+/// bytes from `file://`). A `<meta>`, not script: the page's CSP allows its
+/// scripts by hash, and a hash inside one would change what it hashes.
+fn self_digest_slot(value: &str) -> String {
+    format!("<meta name=\"airlock-self-sha256\" content=\"{value}\">")
+}
+
+/// The page with its self-digest filled in: the SHA-256 of the page with
+/// the placeholder (64 zeros) in the slot. Anyone recomputes it by putting
+/// the zeros back and hashing (README). The page's published hash
+/// (`airlock.html.sha256`) is of the final file, digest included.
+fn self_digest(html: &str) -> Result<String, String> {
+    let slot = self_digest_slot(SELF_DIGEST_PLACEHOLDER);
+    if html.matches(&slot).count() != 1 {
+        return Err("the page must have exactly one self-digest slot".into());
+    }
+    let digest = hex(&Sha256::digest(html.as_bytes()));
+    Ok(html.replacen(&slot, &self_digest_slot(&digest), 1))
 }
 
 /// The keys `dir/*.pub` as the JSON array the page reads: `{name, pem}`

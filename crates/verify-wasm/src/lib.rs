@@ -1,8 +1,7 @@
 //! verify-core as the npm package `@airlock/verify` (`cargo xtask pkg`
 //! writes it to `pkg/`), which the approver's page uses too: a verifier and
 //! a whole-file hasher that JavaScript feeds with `Uint8Array` chunks, the
-//! sums-file parser, SBOMs of a finished report, and the seal check and
-//! approval signing of `airlock-custody` on it. No checks live here.
+//! sums-file parser, and SBOMs of a finished report. No checks live here.
 //!
 //! Reports cross as JavaScript objects of exactly the shape `airlock verify
 //! --json` prints (see `to_js.rs`); their TypeScript declarations come from
@@ -10,14 +9,12 @@
 //! from the Rust.
 #![forbid(unsafe_code)]
 
-mod custody;
 mod hasher;
 mod options;
 mod sums;
 mod to_js;
 mod verifier;
 
-pub use custody::{SealCheck, SealState, TrustedKey};
 pub use hasher::FileHasher;
 pub use options::VerifierOptions;
 pub use sums::{parse_sums, recorded_sha256, sidecar_names};

@@ -131,7 +131,12 @@ impl BundleVerifier {
             .get(image)
             .ok_or_else(|| JsError::new(&format!("the report has no image {image}")))?;
         let format: SbomFormat = format.parse().map_err(|e| JsError::new(&format!("{e}")))?;
-        let created = timestamp(unix_seconds, "the creation time")?;
+        if !unix_seconds.is_finite() || unix_seconds < 0.0 {
+            return Err(JsError::new("the creation time is not a time"));
+        }
+        // Whole seconds: both formats record time to the second.
+        let created = Timestamp::from_unix_seconds(unix_seconds as u64)
+            .map_err(|e| JsError::new(&e.to_string()))?;
         let input = SbomInput::from_image(image, created, env!("CARGO_PKG_VERSION"))
             .map_err(|e| JsError::new(&e.to_string()))?;
         Ok(format.write(&input))
@@ -147,13 +152,6 @@ impl BundleVerifier {
         })
     }
 
-    /// The finished report, for the seal check and approvals.
-    pub(crate) fn report(&self) -> Result<&Report, JsError> {
-        self.report
-            .as_ref()
-            .ok_or_else(|| JsError::new("no finished verification"))
-    }
-
     fn keep(&mut self, report: Report) -> Result<JsValue, JsError> {
         let js = to_js(&report)?;
         self.report = Some(report);
@@ -167,16 +165,6 @@ impl BundleVerifier {
     fn take(&mut self) -> Result<Verifier, JsError> {
         self.inner.take().ok_or_else(finished)
     }
-}
-
-/// A time JavaScript gave as seconds since 1970 (`Date.now() / 1000`), to
-/// the whole second: SBOMs and approvals record time to the second. `what`
-/// names it in the error.
-pub(crate) fn timestamp(unix_seconds: f64, what: &str) -> Result<Timestamp, JsError> {
-    if !unix_seconds.is_finite() || unix_seconds < 0.0 {
-        return Err(JsError::new(&format!("{what} is not a time")));
-    }
-    Timestamp::from_unix_seconds(unix_seconds as u64).map_err(|e| JsError::new(&e.to_string()))
 }
 
 pub(crate) fn finished() -> JsError {

@@ -9,6 +9,7 @@
 // keys; AIRLOCK_BIN: the CLI; AIRLOCK_CORPUS). The trusted page is built
 // here, into a temporary directory, with `cargo xtask page --trust`.
 
+import { createHash } from "node:crypto";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -99,6 +100,32 @@ async function verifyWithSeal(page, bundle, seal) {
   return page.getAttribute("body", "data-seal");
 }
 
+/// How often the page's workers instantiated the custody module (each
+/// worker counts its own in `self.airlockCustodyLoads`); null when no
+/// worker has the counter.
+async function custodyLoads(page) {
+  let total = null;
+  for (const worker of page.workers()) {
+    const n = await worker.evaluate(() => self.airlockCustodyLoads).catch(() => undefined);
+    if (typeof n === "number") total = (total || 0) + n;
+  }
+  return total;
+}
+
+/// The page's self-digest recomputed as README says: the value of its
+/// `airlock-self-sha256` meta put back to 64 zeros, the file hashed.
+function selfDigest(file) {
+  const html = fs.readFileSync(file, "utf8");
+  const slot = /(<meta name="airlock-self-sha256" content=")([0-9a-f]{64})(">)/g;
+  const found = [...html.matchAll(slot)];
+  assert.equal(found.length, 1, `${file}: one self-digest slot`);
+  const zeroed = html.replace(slot, (_, a, _digest, b) => a + "0".repeat(64) + b);
+  return { recorded: found[0][2], computed: createHash("sha256").update(zeroed).digest("hex") };
+}
+
+/// The statement inside a Sigstore bundle's DSSE envelope.
+const statementOf = (json) => JSON.parse(Buffer.from(JSON.parse(json).dsseEnvelope.payload, "base64").toString("utf8"));
+
 /// Nothing but the page's own file, Blob URLs and data URLs was asked for.
 function assertStayedHome(requests, errors) {
   const outside = requests.filter((u) => !u.startsWith("file://") && !u.startsWith("blob:") && !u.startsWith("data:"));
@@ -174,10 +201,13 @@ test("an approval signed in the page is what airlock load --policy needs", { tim
   assert.equal(await page.inputValue("#approve-passphrase"), "", "the passphrase field is emptied");
   const approval = fs.readFileSync(await download.path(), "utf8");
   fs.writeFileSync(path.join(site, `${BUNDLE}.approval.sigstore.json`), approval);
-  const statement = JSON.parse(Buffer.from(JSON.parse(approval).dsseEnvelope.payload, "base64").toString("utf8"));
+  const statement = statementOf(approval);
   assert.equal(statement.predicate.decision, "approved");
   assert.equal(statement.predicate.approver.name, "Approver One");
   assert.equal(statement.predicate.tool.name, "airlock-page");
+  const { recorded, computed } = selfDigest(trustedPage);
+  assert.equal(recorded, computed, "the trusted page's self-digest recomputes");
+  assert.equal(statement.predicate.tool.sha256, computed, "the approval names the page that made it");
   assertStayedHome(requests, errors);
   await context.close();
 
@@ -206,6 +236,48 @@ test("dropped together, the bundle, its sidecar and its seal pair by name", { ti
   assert.equal(await page.locator("#seal-status .seal-title").textContent(), "Sealed by sender");
   const report = await page.evaluate(() => window.airlockReport);
   assert.equal(report.bundle.sha256_matches, true, "the sidecar was paired too");
+  assertStayedHome(requests, errors);
+  await context.close();
+});
+
+test("without a seal the custody module is never instantiated; a seal or a decision loads it once", { timeout: 300_000 }, async () => {
+  const { context, page, requests, errors } = await open(path.join(DIST, "airlock.html"));
+  await page.setInputFiles("#sums", path.join(site, `${BUNDLE}.sha256`));
+  await page.setInputFiles("#bundle", path.join(site, BUNDLE));
+  await page.waitForSelector("body[data-seal]", { timeout: 120_000 });
+  assert.equal(await page.getAttribute("body", "data-verdict"), "ok");
+  assert.equal(await page.getAttribute("body", "data-seal"), "none");
+  assert.equal(await custodyLoads(page), 0, "a check without a seal leaves the custody module alone");
+
+  // A decision needs it: a rejection signed in the page built without
+  // keys (dist/airlock.html), whose approval names that page's self-digest.
+  await page.setInputFiles("#approve-key", path.join(site, "keys/approver.key"));
+  await page.fill("#approve-passphrase", PASSWORD);
+  await page.fill("#approve-reason", "not needed here");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#approve-no")]);
+  const statement = statementOf(fs.readFileSync(await download.path(), "utf8"));
+  assert.equal(statement.predicate.decision, "rejected");
+  const { recorded, computed } = selfDigest(path.join(DIST, "airlock.html"));
+  assert.equal(recorded, computed, "dist/airlock.html's self-digest recomputes");
+  assert.equal(statement.predicate.tool.sha256, computed);
+  // The published hash stays the hash of the file as shipped.
+  const published = fs.readFileSync(path.join(DIST, "airlock.html.sha256"), "utf8").split(/\s+/)[0];
+  assert.equal(published, createHash("sha256").update(fs.readFileSync(path.join(DIST, "airlock.html"))).digest("hex"));
+  assert.notEqual(published, computed);
+  assert.equal(await custodyLoads(page), 1, "signing instantiated the custody module");
+
+  // Then a seal: the same instance checks it.
+  await page.setInputFiles("#seal", path.join(site, `${BUNDLE}.seal.sigstore.json`));
+  await page.waitForSelector("body[data-seal=untrusted]", { timeout: 60_000 });
+  assert.equal(await custodyLoads(page), 1, "instantiated once per worker");
+  assertStayedHome(requests, errors);
+  await context.close();
+});
+
+test("a seal picked with the bundle instantiates the custody module", { timeout: 180_000 }, async () => {
+  const { context, page, requests, errors } = await open(path.join(DIST, "airlock.html"));
+  assert.equal(await verifyWithSeal(page, BUNDLE, `${BUNDLE}.seal.sigstore.json`), "untrusted");
+  assert.equal(await custodyLoads(page), 1);
   assertStayedHome(requests, errors);
   await context.close();
 });

@@ -14,8 +14,11 @@
   let views = []; // per image: what its tree view keeps across re-renders
   let lastFileName = "";
   let sumsFile = null;
-  // The verify worker of the shown report, kept for "Save SBOM": it holds
-  // the report in wasm, so nothing is sent back to it but a request.
+  let sealFile = null; // a seal dropped with the bundle
+  let lastSeal = null; // the shown report's seal check: null, "none", "not-checked" or a SealCheck
+  // The verify worker of the shown report, kept for "Save SBOM", the seal
+  // check and signing: it holds the report in wasm, so nothing is sent
+  // back to it but a request.
   let sbomWorker = null;
   const sbomWaiting = new Map();
   let sbomNext = 0;
@@ -48,12 +51,35 @@
   };
   const kindText = (kind) => AIRLOCK_KINDS[lang][kind] || kind;
 
+  // The sender keys built into the page (`cargo xtask page --trust DIR`),
+  // [{name, pem}]: part of the page's bytes, so its published hash covers
+  // them. A page built without them trusts no seal.
+  const TRUSTED = (() => {
+    try {
+      const keys = JSON.parse(($("airlock-trust") || {}).textContent || "[]");
+      return Array.isArray(keys) ? keys : [];
+    } catch {
+      return [];
+    }
+  })();
+
+  // The single file's own SHA-256, which `cargo xtask page` writes into a
+  // <meta> (the hash of the page with 64 zeros there; see README): a page
+  // cannot read its own bytes from file://. Approvals record it as the
+  // tool's hash; the static directory has none, and records null.
+  const SELF_SHA256 = (() => {
+    const meta = document.querySelector('meta[name="airlock-self-sha256"]');
+    const value = meta ? meta.content : "";
+    return /^[0-9a-f]{64}$/.test(value) && !/^0+$/.test(value) ? value : null;
+  })();
+
   function applyLanguage() {
     document.documentElement.lang = lang;
     document.title = t("title");
     for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
     for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
     for (const b of document.querySelectorAll("[data-lang]")) b.setAttribute("aria-pressed", String(b.dataset.lang === lang));
+    $("trusted-keys").textContent = TRUSTED.length ? airlockVisible(TRUSTED.map((k) => k.name).join(", ")) : "–";
     if (lastReport) render(lastReport);
   }
 
@@ -114,7 +140,11 @@
     lastTrees = [];
     views = [];
     lastFileName = file.name;
+    lastSeal = null;
     delete document.body.dataset.verdict;
+    delete document.body.dataset.seal;
+    $("approve").hidden = true;
+    $("approve-status").textContent = "";
     window.airlockReport = undefined;
     $("result").hidden = true;
     $("problem").hidden = true;
@@ -204,6 +234,8 @@
     document.body.dataset.elapsedMs = String(Math.round(elapsedMs || 0));
     render(report);
     document.body.dataset.verdict = report.verdict;
+    $("approve").hidden = report.verdict !== "ok";
+    checkSeal();
   }
 
   // --- rendering --------------------------------------------------------------
@@ -240,6 +272,119 @@
     const list = $("findings");
     list.replaceChildren(...report.findings.map(renderFinding));
     $("findings-empty").hidden = report.findings.length > 0;
+    renderSeal();
+  }
+
+  // --- seal and approval ------------------------------------------------------
+
+  // Checks the seal picked or dropped with the bundle against the shown
+  // report, in the worker that holds it; a bundle that failed is not
+  // checked (a seal cannot make it importable).
+  async function checkSeal() {
+    const pick = $("seal").files[0] || sealFile;
+    const worker = sbomWorker;
+    if (!lastReport || !worker) return;
+    if (!pick) {
+      showSeal("none");
+      return;
+    }
+    if (lastReport.verdict !== "ok") {
+      showSeal("not-checked");
+      return;
+    }
+    const seal = await pick.arrayBuffer();
+    const msg = await ask({ role: "seal", seal, trusted: TRUSTED }, [seal]);
+    if (sbomWorker !== worker) return;
+    if (msg.error) {
+      showSeal({ state: "invalid", message: `${t("seal_failed")}: ${msg.error}` });
+    } else {
+      showSeal(msg.result);
+    }
+  }
+
+  function showSeal(check) {
+    lastSeal = check;
+    document.body.dataset.seal = typeof check === "string" ? check : check.state;
+    renderSeal();
+  }
+
+  function renderSeal() {
+    const box = $("seal-status");
+    if (lastSeal === null) {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    if (typeof lastSeal === "string") {
+      box.className = "seal none";
+      box.replaceChildren(el("div", {}, lastSeal === "none" ? t("seal_none") : t("seal_not_checked")));
+      return;
+    }
+    const { state, keyName, keyId, message } = lastSeal;
+    box.className = `seal ${state}`;
+    const title = {
+      sealed: `${t("seal_by")} ${keyName || ""}`,
+      untrusted: t("seal_untrusted"),
+      mismatch: t("seal_mismatch"),
+      invalid: t("seal_invalid"),
+    }[state];
+    const detail = {
+      sealed: t("seal_ok"),
+      untrusted: t("seal_untrusted_detail"),
+      mismatch: t("seal_mismatch_detail"),
+      invalid: t("seal_invalid_detail"),
+    }[state];
+    box.replaceChildren(
+      el("div", { class: "seal-title" }, title || state),
+      el("div", {}, detail || ""),
+      el("div", { class: "small mono" }, keyId ? `${message} (${keyId})` : message),
+    );
+  }
+
+  // Signs the approver's decision in the worker that holds the report: the
+  // key file's text and the passphrase go there and nowhere else, and the
+  // passphrase field is emptied whatever the outcome.
+  async function decide(decision) {
+    const status = $("approve-status");
+    const keyFile = $("approve-key").files[0];
+    const passphrase = $("approve-passphrase").value;
+    const reason = $("approve-reason").value.trim();
+    if (!keyFile || !passphrase) {
+      status.textContent = t("approve_need_key");
+      return;
+    }
+    if (decision === "rejected" && !reason) {
+      status.textContent = t("approve_need_reason");
+      return;
+    }
+    if (!sbomWorker || !lastReport || lastReport.verdict !== "ok") return;
+    $("approve-passphrase").value = "";
+    const key = await keyFile.arrayBuffer();
+    for (const b of [$("approve-yes"), $("approve-no")]) b.disabled = true;
+    const msg = await ask(
+      {
+        role: "approve",
+        key,
+        passphrase,
+        decision,
+        reason: reason || null,
+        name: $("approve-name").value.trim() || null,
+        bundleName: lastFileName,
+        unixSeconds: Math.floor(new Date().getTime() / 1000),
+        pageSha256: SELF_SHA256,
+      },
+      [key],
+    );
+    for (const b of [$("approve-yes"), $("approve-no")]) b.disabled = false;
+    if (msg.error) {
+      status.textContent = airlockVisible(`${t("approve_failed")}: ${msg.error}`);
+      document.body.dataset.approval = "failed";
+      return;
+    }
+    const name = `${lastFileName || "bundle"}.approval.sigstore.json`;
+    download(msg.json, name);
+    status.textContent = airlockVisible(`${t("approve_saved")} ${name}`);
+    document.body.dataset.approval = decision;
   }
 
   function renderImage(image, index) {
@@ -350,7 +495,7 @@
     worker.onerror = null;
     worker.onmessage = (event) => {
       const msg = event.data;
-      const done = msg.type === "sbom" && sbomWaiting.get(msg.id);
+      const done = msg.id !== undefined && sbomWaiting.get(msg.id);
       if (!done) return;
       sbomWaiting.delete(msg.id);
       done(msg);
@@ -362,6 +507,20 @@
     sbomWorker = null;
     for (const done of sbomWaiting.values()) done({ error: t("cancelled") });
     sbomWaiting.clear();
+  }
+
+  // One request to the worker that holds the report; resolves with its
+  // answer ({error} when the worker is dropped first).
+  function ask(request, transfer) {
+    return new Promise((resolve) => {
+      if (!sbomWorker) {
+        resolve({ error: t("cancelled") });
+        return;
+      }
+      const id = ++sbomNext;
+      sbomWaiting.set(id, resolve);
+      sbomWorker.postMessage({ ...request, id }, transfer || []);
+    });
   }
 
   // Writes image `index`'s SBOM in the worker that holds the report, with
@@ -399,6 +558,13 @@
   // A function replacement, so a `$` in a file name is not a pattern.
   const sidecarName = (pattern, bundleName) => pattern.replace("{}", () => bundleName);
 
+  // A seal beside a bundle: `BUNDLE.seal.sigstore.json`, as `airlock seal`
+  // writes it and `airlock load` looks for it.
+  const SEAL_SUFFIX = ".seal.sigstore.json";
+
+  // Sigstore bundles (seals, approvals) dropped with a bundle are not it.
+  const isSigstoreName = (name) => name.endsWith(".sigstore.json");
+
   // Whether `name` has the shape of a sidecar of some bundle.
   function isSumsName(name) {
     return SIDECAR_NAMES.some((p) =>
@@ -411,11 +577,15 @@
   // is still taken, as the sums input would take it, so a wrong one is
   // reported rather than ignored.
   function pairDropped(files) {
-    const bundle = files.find((f) => !isSumsName(f.name)) || null;
+    const bundle = files.find((f) => !isSumsName(f.name) && !isSigstoreName(f.name)) || null;
     const named = bundle
       ? SIDECAR_NAMES.map((p) => files.find((f) => f.name === sidecarName(p, bundle.name))).find(Boolean)
       : null;
-    return { bundle, sums: named || files.find((f) => isSumsName(f.name)) || null };
+    const seal =
+      (bundle && files.find((f) => f.name === bundle.name + SEAL_SUFFIX)) ||
+      files.find((f) => f.name.endsWith(SEAL_SUFFIX)) ||
+      null;
+    return { bundle, sums: named || files.find((f) => isSumsName(f.name)) || null, seal };
   }
 
   function wire() {
@@ -427,6 +597,12 @@
     $("sha256").addEventListener("change", () => {
       if ($("bundle").files[0]) start();
     });
+    $("seal").addEventListener("change", () => {
+      sealFile = null;
+      checkSeal();
+    });
+    $("approve-yes").addEventListener("click", () => decide("approved"));
+    $("approve-no").addEventListener("click", () => decide("rejected"));
     $("cancel").addEventListener("click", () => cancel(true));
     $("save-json").addEventListener("click", saveJson);
     $("print").addEventListener("click", () => window.print());
@@ -447,8 +623,9 @@
       e.preventDefault();
       zone.classList.remove("over");
       const files = [...e.dataTransfer.files];
-      const { bundle, sums } = pairDropped(files);
+      const { bundle, sums, seal } = pairDropped(files);
       if (sums) sumsFile = sums;
+      if (seal) sealFile = seal;
       if (bundle) {
         const dt = new DataTransfer();
         dt.items.add(bundle);

@@ -11,7 +11,7 @@
 // ahead.
 "use strict";
 
-/* global airlockVerify, AIRLOCK_WASM_BASE64, airlockTree */
+/* global airlockVerify, AIRLOCK_WASM_BASE64, airlockCustody, AIRLOCK_CUSTODY_WASM_BASE64, airlockTree */
 
 // Batches handed to the verify worker and not yet taken in; past this the
 // reader waits, so memory stays flat when verifying is the slower side.
@@ -23,16 +23,36 @@ const BATCH_BYTES = 4 << 20;
 let ready = null;
 let wasmMemory = null;
 
+function fromBase64(text64) {
+  const text = atob(text64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
 function loadWasm() {
   if (!ready) {
-    const text = atob(AIRLOCK_WASM_BASE64);
-    const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    const exports = airlockVerify.initSync({ module: bytes });
+    const exports = airlockVerify.initSync({ module: fromBase64(AIRLOCK_WASM_BASE64) });
     wasmMemory = exports.memory;
     ready = airlockVerify;
   }
   return ready;
+}
+
+// The custody module (seal check, approval signing: crates/custody-wasm)
+// is a second wasm, instantiated only when a seal is to be checked or the
+// approver signs; a check without either never decodes or compiles it.
+// `airlockCustodyLoads` counts its instantiations (the page's tests read it).
+let custodyReady = null;
+self.airlockCustodyLoads = 0;
+
+function loadCustody() {
+  if (!custodyReady) {
+    airlockCustody.initSync({ module: fromBase64(AIRLOCK_CUSTODY_WASM_BASE64) });
+    self.airlockCustodyLoads++;
+    custodyReady = airlockCustody;
+  }
+  return custodyReady;
 }
 
 // --- read role: the File, its whole-file SHA-256, batches to the verifier ---
@@ -161,6 +181,9 @@ async function runVerify({ file, sums, sumsName, pasted, port }) {
 // The verifier whose report the page shows; it keeps that report, so the
 // page's "Save SBOM" asks it without sending the report back.
 let finishedVerifier = null;
+// The same report as this worker keeps it (each image's file tree taken
+// out), for the custody module: it crosses to that module as JSON.
+let finishedReport = null;
 
 // The report with each image's file tree taken out and sent apart in the
 // compact form of airlockTree (web/tree.js): 200,000 entries as objects
@@ -168,6 +191,7 @@ let finishedVerifier = null;
 // report itself then stays the one `airlock verify --json` gives.
 function postReport(report, verifier, elapsedMs) {
   finishedVerifier = verifier;
+  finishedReport = report;
   const trees = [];
   const transfer = [];
   for (const image of report.images) {
@@ -192,6 +216,53 @@ function runSbom({ image, format, unixSeconds, id }) {
   }
 }
 
+// The seal picked with the bundle, checked against the kept report and
+// the keys built into the page.
+function runSeal({ id, seal, trusted }) {
+  try {
+    if (!finishedReport) throw new Error("no finished verification");
+    const custody = loadCustody();
+    const answer = custody.verifySeal(JSON.stringify(finishedReport), new Uint8Array(seal), JSON.stringify(trusted));
+    postMessage({ type: "seal", id, result: JSON.parse(answer) });
+  } catch (e) {
+    postMessage({ type: "seal", id, error: String(e && e.message ? e.message : e) });
+  }
+}
+
+// The approver's decision, signed here: the key is decrypted and dropped
+// inside the wasm call, and the bytes this side holds are overwritten.
+// (The passphrase also lived as a JavaScript string, which cannot be
+// wiped; it is dropped as soon as it is encoded.) `pageSha256` is the
+// page's self-digest, recorded as the tool's hash.
+function runApprove(msg) {
+  const { id, key, decision, reason, name, bundleName, unixSeconds, pageSha256 } = msg;
+  const passphrase = new TextEncoder().encode(msg.passphrase);
+  msg.passphrase = null;
+  const keyBytes = new Uint8Array(key);
+  try {
+    if (!finishedReport) throw new Error("no finished verification");
+    const custody = loadCustody();
+    const pem = new TextDecoder().decode(keyBytes);
+    const json = custody.approve(
+      JSON.stringify(finishedReport),
+      pem,
+      passphrase,
+      decision,
+      reason,
+      name,
+      bundleName,
+      unixSeconds,
+      pageSha256 || null,
+    );
+    postMessage({ type: "approve", id, json });
+  } catch (e) {
+    postMessage({ type: "approve", id, error: String(e && e.message ? e.message : e) });
+  } finally {
+    passphrase.fill(0);
+    keyBytes.fill(0);
+  }
+}
+
 // Size of this worker's wasm linear memory: the part of its heap that
 // could grow with the bundle if anything were buffered.
 function memoryBytes() {
@@ -207,6 +278,10 @@ onmessage = (event) => {
       runDigest(msg.file).catch((e) => postMessage({ type: "error", message: String(e && e.message ? e.message : e) }));
     } else if (msg.role === "sbom") {
       runSbom(msg);
+    } else if (msg.role === "seal") {
+      runSeal(msg);
+    } else if (msg.role === "approve") {
+      runApprove(msg);
     } else if (msg.role === "verify") {
       runVerify(msg).catch((e) => postMessage({ type: "error", message: String(e && e.message ? e.message : e) }));
     }

@@ -56,6 +56,12 @@ test("the tarball holds the package, versioned as the workspace", () => {
   // bytes after wasm-opt) beyond 10%.
   const wasm = fs.statSync(path.join(INSTALLED, "airlock_verify_bg.wasm")).size;
   assert.ok(wasm <= 909_173 * 1.1, `the wasm is ${wasm} bytes, over 110% of 909,173`);
+  // Seals and approvals (issue #15) live in the page's own custody module,
+  // not in the package: its glue exports no signature functions.
+  const glue = fs.readFileSync(path.join(INSTALLED, "airlock_verify.js"), "utf8");
+  for (const name of ["verifySeal", "approve"]) {
+    assert.ok(!new RegExp(`\\b${name}\\b`).test(glue), `the package exports ${name}`);
+  }
 });
 
 test("the Node example gives every corpus bundle its expected verdict, as the CLI does", () => {

@@ -478,7 +478,7 @@ fn import_rows(
 fn page_row(bundle: &Path, scratch: &Path, rounds: usize, mib: f64) -> Result<(Row, f64), String> {
     let root = env::root();
     let dist = scratch.join("page-dist");
-    page::build(&dist, &root.join("target/page"))?;
+    page::build(&dist, &root.join("target/page"), None)?;
     env::ensure_npm()?;
     env::ensure_debian_tools(page::BROWSER_TOOLS)?;
     let shots = scratch.join("page");

@@ -47,7 +47,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(),
-        Some("page") => build_page().map(|_| ()),
+        Some("page") => page_args(&args[1..])
+            .and_then(|(trust, out)| build_page_into(trust.as_deref(), out.as_deref()).map(|_| ())),
         Some("pkg") => build_pkg(),
         Some("dist") => dist_command(&args[1..]),
         Some("edge") => edge::build().map(|dir| println!("built {}", dir.display())),
@@ -66,7 +67,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo | page | pkg | dist [--check] [--key FILE] | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only | --files-only] [--only TEST]>"
+                "usage: cargo xtask <demo | page [--trust DIR] [--out DIR] | pkg | dist [--check] [--key FILE] | edge | test | big [GIB] | fuzz [--seconds N] | bench [--size GIB] [--rounds N] [--huge GIB] [--micro-only | --files-only] [--only TEST]>"
             );
             return ExitCode::from(2);
         }
@@ -157,10 +158,41 @@ fn dist_task(check: bool, key: Option<std::path::PathBuf>) -> Result<(), String>
     Ok(())
 }
 
-/// Builds the page into `dist/` and says where it is and what it hashes to.
+/// `page`'s flags: `--trust DIR` (the directory whose `*.pub` keys the
+/// page trusts to seal bundles) and `--out DIR` (instead of `dist/`).
+type PageArgs = (Option<std::path::PathBuf>, Option<std::path::PathBuf>);
+
+fn page_args(args: &[String]) -> Result<PageArgs, String> {
+    let (mut trust, mut out) = (None, None);
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let slot = match flag.as_str() {
+            "--trust" => &mut trust,
+            "--out" => &mut out,
+            _ => return Err("usage: cargo xtask page [--trust DIR] [--out DIR]".into()),
+        };
+        let value = it
+            .next()
+            .ok_or_else(|| format!("{flag} needs a directory"))?;
+        *slot = Some(std::path::PathBuf::from(value));
+    }
+    Ok((trust, out))
+}
+
+/// Builds `dist/`, trusting no key.
 fn build_page() -> Result<page::Page, String> {
+    build_page_into(None, None)
+}
+
+/// Builds the page into `out` (default `dist/`), trusting the keys in
+/// `trust`, and says where it is and what it hashes to.
+fn build_page_into(
+    trust: Option<&std::path::Path>,
+    out: Option<&std::path::Path>,
+) -> Result<page::Page, String> {
     let root = env::root();
-    let page = page::build(&root.join("dist"), &root.join("target/page"))?;
+    let out = out.map_or_else(|| root.join("dist"), std::path::Path::to_path_buf);
+    let page = page::build(&out, &root.join("target/page"), trust)?;
     println!("\n{}  {}", page.single_sha256, page.single.display());
     Ok(page)
 }
@@ -316,6 +348,7 @@ fn page_tests(big_bundle: &std::path::Path) -> Result<(), String> {
     let again = page::build(
         &root.join("target/page-repro/dist"),
         &root.join("target/page-repro"),
+        None,
     )?;
     if again.single_sha256 != page.single_sha256 {
         return Err(format!(

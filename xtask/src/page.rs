@@ -7,7 +7,20 @@
 //!
 //! Both carry a Content-Security-Policy that allows no connection at all;
 //! the wasm travels inside the worker script as base64 so nothing is fetched.
+//! Two wasm modules ride there: the package's verifier, and the custody
+//! module (`crates/custody-wasm`: seal check and approval signing), which
+//! the worker instantiates only when a seal is picked or the approver signs.
+//!
+//! `airlock.html` carries its own SHA-256 in a `<meta>` slot (the hash of
+//! the file with 64 zeros in the slot), which approvals record as the
+//! page's hash; `airlock.html.sha256` is the hash of the final file.
 //! The build is reproducible: same source and toolchain, same bytes.
+//!
+//! `--trust DIR` builds the sender keys `DIR/*.pub` into the page, as a
+//! JSON block the page hands to its worker: the page's published hash then
+//! covers the keys, so a site that checks the page's hash checks which
+//! seals it accepts. Without it the page trusts no key, and every seal
+//! shows as untrusted.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,9 +45,15 @@ pub const BROWSER_TOOLS: &[(&str, &str)] = &[
 ];
 
 /// Builds both forms of the page into `out` (normally `dist/`), compiling
-/// the wasm in `target_dir`.
-pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
+/// the wasm in `target_dir`, trusting the keys in `trust`.
+pub fn build(out: &Path, target_dir: &Path, trust: Option<&Path>) -> Result<Page, String> {
     let root = env::root();
+    let trusted = match trust {
+        Some(dir) => trusted_keys(dir)?,
+        None => "[]".to_owned(),
+    };
+    let trust_block =
+        format!("<script type=\"application/json\" id=\"airlock-trust\">{trusted}</script>");
     // The page runs the npm package's own API (`pkg.rs`): its entry and
     // glue bundled by esbuild into one script that defines `airlockVerify`,
     // the wasm beside it as base64.
@@ -66,11 +85,15 @@ pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let glue = read(&bundled)?;
     let wasm = std::fs::read(&pkg.wasm).map_err(|e| e.to_string())?;
+    let custody = custody_module(target_dir)?;
     // tree.js goes to both: the worker makes the compact tree, the page reads it.
     let tree = read(&web.join("tree.js"))?;
+    let base64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     let worker = format!(
-        "{glue}\nconst AIRLOCK_WASM_BASE64 = \"{}\";\n{tree}\n{}",
-        base64::engine::general_purpose::STANDARD.encode(&wasm),
+        "{glue}\nconst AIRLOCK_WASM_BASE64 = \"{}\";\n{}\nconst AIRLOCK_CUSTODY_WASM_BASE64 = \"{}\";\n{tree}\n{}",
+        base64(&wasm),
+        custody.glue,
+        base64(&custody.wasm),
         read(&web.join("worker.js"))?
     );
     let template = read(&web.join("index.html"))?;
@@ -91,6 +114,9 @@ pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
     let html = template
         .replace("{{CSP}}", csp)
         .replace("{{STYLE}}", "<link rel=\"stylesheet\" href=\"style.css\">")
+        .replace("{{TRUST}}", &trust_block)
+        // Only the single file knows its own hash (see `self_digest`).
+        .replace("{{SELF_DIGEST}}", "")
         .replace("{{WORKER}}", "")
         .replace("{{SCRIPTS}}", "<script src=\"app.js\"></script>");
     for (name, text) in [
@@ -116,11 +142,17 @@ pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
     let single_html = template
         .replace("{{CSP}}", &csp)
         .replace("{{STYLE}}", &format!("<style>{css}</style>"))
+        .replace("{{TRUST}}", &trust_block)
+        .replace(
+            "{{SELF_DIGEST}}",
+            &self_digest_slot(SELF_DIGEST_PLACEHOLDER),
+        )
         .replace(
             "{{WORKER}}",
             &format!("<script type=\"text/plain\" id=\"airlock-worker\">{worker}</script>"),
         )
         .replace("{{SCRIPTS}}", &format!("<script>{app}</script>"));
+    let single_html = self_digest(&single_html)?;
     let single = out.join("airlock.html");
     write(&single, single_html.as_bytes())?;
     let single_sha256 = hex(&Sha256::digest(single_html.as_bytes()));
@@ -133,6 +165,105 @@ pub fn build(out: &Path, target_dir: &Path) -> Result<Page, String> {
         single,
         single_sha256,
     })
+}
+
+/// The custody module (`crates/custody-wasm`): the seal check and approval
+/// signing, which the worker instantiates only when a seal is picked or the
+/// approver signs. Built like the package's wasm; its glue is wasm-bindgen's
+/// `no-modules` script, which defines `airlockCustody` and goes into the
+/// worker as it is.
+struct CustodyModule {
+    glue: String,
+    wasm: Vec<u8>,
+}
+
+fn custody_module(target_dir: &Path) -> Result<CustodyModule, String> {
+    const NAME: &str = "airlock_custody";
+    let raw = crate::pkg::build_wasm("custody-wasm", target_dir)?;
+    let bindgen_dir = target_dir.join("custody-bindgen");
+    let wasm_path = target_dir.join(format!("{NAME}.wasm"));
+    crate::pkg::bindgen_and_opt(
+        &raw,
+        &[
+            "--target",
+            "no-modules",
+            "--no-modules-global",
+            "airlockCustody",
+            "--no-typescript",
+        ],
+        NAME,
+        &bindgen_dir,
+        &wasm_path,
+    )?;
+    let glue_path = bindgen_dir.join(format!("{NAME}.js"));
+    Ok(CustodyModule {
+        glue: std::fs::read_to_string(&glue_path)
+            .map_err(|e| format!("{}: {e}", glue_path.display()))?,
+        wasm: std::fs::read(&wasm_path).map_err(|e| format!("{}: {e}", wasm_path.display()))?,
+    })
+}
+
+/// What the self-digest slot holds while the page is hashed.
+const SELF_DIGEST_PLACEHOLDER: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The element that carries the single file's own SHA-256, which the page
+/// records in approvals as the tool's hash (a page cannot read its own
+/// bytes from `file://`). A `<meta>`, not script: the page's CSP allows its
+/// scripts by hash, and a hash inside one would change what it hashes.
+fn self_digest_slot(value: &str) -> String {
+    format!("<meta name=\"airlock-self-sha256\" content=\"{value}\">")
+}
+
+/// The page with its self-digest filled in: the SHA-256 of the page with
+/// the placeholder (64 zeros) in the slot. Anyone recomputes it by putting
+/// the zeros back and hashing (README). The page's published hash
+/// (`airlock.html.sha256`) is of the final file, digest included.
+fn self_digest(html: &str) -> Result<String, String> {
+    let slot = self_digest_slot(SELF_DIGEST_PLACEHOLDER);
+    if html.matches(&slot).count() != 1 {
+        return Err("the page must have exactly one self-digest slot".into());
+    }
+    let digest = hex(&Sha256::digest(html.as_bytes()));
+    Ok(html.replacen(&slot, &self_digest_slot(&digest), 1))
+}
+
+/// The keys `dir/*.pub` as the JSON array the page reads: `{name, pem}`
+/// with the file's stem as name, sorted by name (a reproducible page).
+/// Each must be a P-256 public key the page can use; `<` is escaped so no
+/// key file can end the script element it rides in.
+fn trusted_keys(dir: &Path) -> Result<String, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("--trust {}: {e}", dir.display()))?;
+    let mut keys = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("--trust {}: {e}", dir.display()))?
+            .path();
+        if path.extension().and_then(|e| e.to_str()) != Some("pub") {
+            continue;
+        }
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .ok_or_else(|| format!("{}: the name is not UTF-8", path.display()))?
+            .to_owned();
+        let pem = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let key = airlock_custody::PublicKey::from_pem(&pem)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("trusting {name} (key id {})", key.key_id());
+        keys.push((name, key.to_pem()));
+    }
+    if keys.is_empty() {
+        return Err(format!("--trust {}: no *.pub key files", dir.display()));
+    }
+    keys.sort();
+    let json: Vec<serde_json::Value> = keys
+        .into_iter()
+        .map(|(name, pem)| serde_json::json!({ "name": name, "pem": pem }))
+        .collect();
+    Ok(serde_json::Value::Array(json)
+        .to_string()
+        .replace('<', "\\u003c"))
 }
 
 fn csp_hash(text: &str) -> String {

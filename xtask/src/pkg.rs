@@ -33,26 +33,13 @@ const COPIED: &[&str] = &["node.js", "node.d.ts"];
 pub fn build(out: &Path, target_dir: &Path) -> Result<Pkg, String> {
     crate::page::ensure_tools()?;
     let root = env::root();
-    let raw = build_wasm(target_dir)?;
+    let raw = build_wasm("verify-wasm", target_dir)?;
 
     let bindgen_dir = target_dir.join("pkg-bindgen");
-    let _ = std::fs::remove_dir_all(&bindgen_dir);
-    let mut bindgen = Command::new("wasm-bindgen");
-    bindgen
-        .args(["--target", "web", "--out-name", NAME, "--out-dir"])
-        .arg(&bindgen_dir)
-        .arg(&raw);
-    run(bindgen, Step::new("wasm-bindgen --target web"))?;
-
     let _ = std::fs::remove_dir_all(out);
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let wasm = out.join(format!("{NAME}_bg.wasm"));
-    let mut opt = Command::new(root.join("node_modules/.bin/wasm-opt"));
-    opt.args(["-O3", "--strip-debug", "--strip-producers"])
-        .arg(bindgen_dir.join(format!("{NAME}_bg.wasm")))
-        .arg("-o")
-        .arg(&wasm);
-    run(opt, Step::new("wasm-opt -O3"))?;
+    bindgen_and_opt(&raw, &["--target", "web"], NAME, &bindgen_dir, &wasm)?;
 
     let js = root.join("crates/verify-wasm/js");
     for name in [format!("{NAME}.js"), format!("{NAME}.d.ts")] {
@@ -94,16 +81,17 @@ pub fn build(out: &Path, target_dir: &Path) -> Result<Pkg, String> {
     })
 }
 
-/// verify-wasm for wasm32, release, with the flags the page has always
-/// used; returns the wasm as rustc wrote it.
-pub fn build_wasm(target_dir: &Path) -> Result<PathBuf, String> {
+/// A wasm-bindgen crate of the workspace (`verify-wasm`, `custody-wasm`)
+/// for wasm32, release, with the flags the page has always used; returns
+/// the wasm as rustc wrote it.
+pub fn build_wasm(package: &str, target_dir: &Path) -> Result<PathBuf, String> {
     let root = env::root();
     let target_arg = target_dir.display().to_string();
     let mut cargo = env::cargo([
         "build",
         "--release",
         "-p",
-        "verify-wasm",
+        package,
         "--target",
         "wasm32-unknown-unknown",
         "--target-dir",
@@ -119,8 +107,43 @@ pub fn build_wasm(target_dir: &Path) -> Result<PathBuf, String> {
             root.display()
         ),
     );
-    run(cargo, Step::new("build verify-wasm (release, wasm32)"))?;
-    Ok(target_dir.join("wasm32-unknown-unknown/release/verify_wasm.wasm"))
+    run(
+        cargo,
+        Step::new(&format!("build {package} (release, wasm32)")),
+    )?;
+    Ok(target_dir.join(format!(
+        "wasm32-unknown-unknown/release/{}.wasm",
+        package.replace('-', "_")
+    )))
+}
+
+/// wasm-bindgen (`bindgen_args`, e.g. `--target web`) of the wasm `raw`
+/// into a fresh `bindgen_dir` as `name.js` and `name_bg.wasm`, then that
+/// wasm through `wasm-opt -O3` into `wasm_out`.
+pub fn bindgen_and_opt(
+    raw: &Path,
+    bindgen_args: &[&str],
+    name: &str,
+    bindgen_dir: &Path,
+    wasm_out: &Path,
+) -> Result<(), String> {
+    let _ = std::fs::remove_dir_all(bindgen_dir);
+    let mut bindgen = Command::new("wasm-bindgen");
+    bindgen
+        .args(bindgen_args)
+        .args(["--out-name", name, "--out-dir"])
+        .arg(bindgen_dir)
+        .arg(raw);
+    run(
+        bindgen,
+        Step::new(&format!("wasm-bindgen {}", bindgen_args.join(" "))),
+    )?;
+    let mut opt = Command::new(env::root().join("node_modules/.bin/wasm-opt"));
+    opt.args(["-O3", "--strip-debug", "--strip-producers"])
+        .arg(bindgen_dir.join(format!("{name}_bg.wasm")))
+        .arg("-o")
+        .arg(wasm_out);
+    run(opt, Step::new("wasm-opt -O3"))
 }
 
 /// Written as text, not with `serde_json::json!`: its map sorts keys, and

@@ -3,7 +3,7 @@
 //! and verifier both derive the list from a verified bundle's
 //! [`ImportPlan`], so a CLI seal and a page check agree by construction.
 
-use verify_core::{Digest, ImportPlan, Sha256};
+use verify_core::{Digest, ImportPlan, NamedManifest, Sha256};
 
 use crate::statement::Subject;
 
@@ -43,14 +43,37 @@ impl Expected {
     /// What a statement about the bundle with hash `bundle_sha256` and
     /// import plan `plan` names.
     pub fn from_plan(bundle_sha256: Sha256, plan: &ImportPlan) -> Self {
+        Self::from_images(
+            bundle_sha256,
+            plan.images()
+                .iter()
+                .map(|i| (&i.names[..], i.manifest.blob.digest)),
+        )
+    }
+
+    /// The same from the images [`verify_core::named_manifests`] gives for
+    /// a report read back from JSON (the page's custody module gets the
+    /// report that way from the verifier's).
+    pub fn from_named(bundle_sha256: Sha256, named: &[NamedManifest]) -> Self {
+        Self::from_images(
+            bundle_sha256,
+            named.iter().map(|n| (&n.names[..], n.digest)),
+        )
+    }
+
+    /// Each image's names (or, when it has none, its digest as its name)
+    /// with its manifest digest, each pair once, in order.
+    fn from_images<'a>(
+        bundle_sha256: Sha256,
+        images_in: impl Iterator<Item = (&'a [String], Sha256)>,
+    ) -> Self {
         let mut images: Vec<ImageSubject> = Vec::new();
-        for image in plan.images() {
-            let digest = image.manifest.blob.digest;
+        for (names, digest) in images_in {
             let nameless = [Digest::from(digest).to_string()];
-            let names = if image.names.is_empty() {
+            let names = if names.is_empty() {
                 &nameless[..]
             } else {
-                &image.names[..]
+                names
             };
             for reference in names {
                 let subject = ImageSubject {

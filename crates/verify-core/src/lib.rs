@@ -36,7 +36,9 @@ mod verifier;
 
 pub use digest::{Digest, DigestError, Sha256};
 pub use limits::{LimitName, Limits, UnknownLimit};
-pub use plan::{BlobRef, ImportPlan, PlanError, PlannedImage, PlannedManifest};
+pub use plan::{
+    BlobRef, ImportPlan, NamedManifest, PlanError, PlannedImage, PlannedManifest, named_manifests,
+};
 pub use platform::{InvalidPlatform, Platform};
 pub use report::{
     BundleFormat, BundleReport, Compression, Finding, FindingKind, ImageReport, LayerReport,

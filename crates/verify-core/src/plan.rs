@@ -123,32 +123,68 @@ impl ImportPlan {
         if !report.is_from_verifier() {
             return Err(PlanError::NotFromVerifier);
         }
-        if report.verdict() != Verdict::Ok {
-            return Err(PlanError::NotVerified);
-        }
-        let images = report
-            .images()
-            .iter()
-            .enumerate()
-            .map(|(i, image)| plan_image(i, image))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut seen = std::collections::HashMap::new();
-        for image in &images {
-            for name in &image.names {
-                if let Some(other) = seen.insert(name.as_str(), image.manifest.blob.digest)
-                    && other != image.manifest.blob.digest
-                {
-                    return Err(PlanError::NameClash { name: name.clone() });
-                }
-            }
-        }
-        Ok(Self { images })
+        Ok(Self {
+            images: plan_images(report)?,
+        })
     }
 
     /// One per image of the report, in the report's order.
     pub fn images(&self) -> &[PlannedImage] {
         &self.images
     }
+}
+
+/// One image as a seal or approval names it: its names and the digest of
+/// the manifest they point at (for a docker-archive image, of the manifest
+/// its import writes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NamedManifest {
+    /// Normalized references; may be empty.
+    pub names: Vec<String>,
+    /// The manifest's SHA-256.
+    pub digest: Sha256,
+}
+
+/// The images of an ok report as [`NamedManifest`]s, with the same
+/// refusals as [`ImportPlan::from_report`] except one: the report may have
+/// been read back from JSON. Naming images imports nothing, so a report
+/// handed from one wasm module to another (the approver's page checks seals
+/// in a module apart from the verifier's) can say what a seal must name;
+/// what is imported still needs the verifier's own report.
+pub fn named_manifests(report: &Report) -> Result<Vec<NamedManifest>, PlanError> {
+    Ok(plan_images(report)?
+        .into_iter()
+        .map(|image| NamedManifest {
+            names: image.names,
+            digest: image.manifest.blob.digest,
+        })
+        .collect())
+}
+
+/// Every image's plan, for a report whose verdict is ok, with no name
+/// given to two manifests; whoever concluded the report.
+fn plan_images(report: &Report) -> Result<Vec<PlannedImage>, PlanError> {
+    if report.verdict() != Verdict::Ok {
+        return Err(PlanError::NotVerified);
+    }
+    let images = report
+        .images()
+        .iter()
+        .enumerate()
+        .map(|(i, image)| plan_image(i, image))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut seen = std::collections::HashMap::new();
+    for image in &images {
+        for name in &image.names {
+            if let Some(other) = seen.insert(name.as_str(), image.manifest.blob.digest)
+                && other != image.manifest.blob.digest
+            {
+                return Err(PlanError::NameClash { name: name.clone() });
+            }
+        }
+    }
+    Ok(images)
 }
 
 /// One image's plan; `index` names it in errors.
@@ -316,5 +352,25 @@ mod tests {
                 name: "docker.io/library/app:1.0".into()
             })
         );
+    }
+
+    #[test]
+    fn a_report_read_back_names_the_manifests_its_plan_would_write_but_has_no_plan() {
+        let r = report(vec![docker_only_image()], Verdict::Ok);
+        let plan = ImportPlan::from_report(&r).expect("plan");
+        let json = serde_json::to_string(&r).expect("report as JSON");
+        let back: Report = serde_json::from_str(&json).expect("report read back");
+        assert_eq!(
+            ImportPlan::from_report(&back),
+            Err(PlanError::NotFromVerifier)
+        );
+        let named = named_manifests(&back).expect("named");
+        assert_eq!(named.len(), 1);
+        assert_eq!(named[0].names, plan.images[0].names);
+        assert_eq!(named[0].digest, plan.images[0].manifest.blob.digest);
+        let failed = report(vec![docker_only_image()], Verdict::Fail);
+        let failed: Report =
+            serde_json::from_str(&serde_json::to_string(&failed).expect("json")).expect("back");
+        assert_eq!(named_manifests(&failed), Err(PlanError::NotVerified));
     }
 }

@@ -271,8 +271,8 @@ impl FileTarget for DockerLoad {
         self.send(header)
     }
 
-    fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {
-        self.send(Bytes::from(bytes))
+    fn file_data(&mut self, bytes: Bytes) -> Result<(), ImportError> {
+        self.send(bytes)
     }
 
     fn end_file(&mut self, sha256: &Sha256) -> Result<(), ImportError> {

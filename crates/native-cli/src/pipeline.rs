@@ -90,7 +90,10 @@ pub fn load_file(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Loaded, CliError> {
     let mut file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
-    let (tx, rx) = mpsc::sync_channel::<FileEvent>(DEPTH * 4);
+    // Each queued piece of file data holds a read buffer: a short queue
+    // keeps the buffers in use few and cache-warm (measured: a queue of 16
+    // cost more CPU than the copy it replaced).
+    let (tx, rx) = mpsc::sync_channel::<FileEvent>(DEPTH);
     let (report, staged) = thread::scope(|scope| {
         let feeding = &mut *target;
         let importer = scope.spawn(move || feed_target(feeding, rx));

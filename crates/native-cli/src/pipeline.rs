@@ -490,7 +490,9 @@ mod tests {
 
     use verify_core::{FindingKind, Options, Report, Verdict};
 
-    use super::{CHUNK, Reading, verify_reader};
+    use std::sync::Arc;
+
+    use super::{CHUNK, Chunk, Pool, Reading, verify_reader};
 
     /// `len` bytes that are not a tar (the first header's checksum is
     /// wrong), counting how many were read.
@@ -540,6 +542,26 @@ mod tests {
         assert_eq!(report.bundle().size, LEN);
         assert!(report.bundle().sha256.is_some());
         assert!(report.has(FindingKind::NotABundle));
+    }
+
+    #[test]
+    fn importers_get_slices_of_the_read_buffer_which_returns_to_the_pool_last() {
+        let pool = Pool::default();
+        let chunk = Arc::new(Chunk {
+            bytes: (0..=255u8).collect(),
+            pool: Arc::clone(&pool),
+        });
+        let part = Chunk::slice_of(&chunk, &chunk[10..20]).expect("inside the chunk");
+        assert_eq!(&part[..], &chunk[10..20]);
+        assert_eq!(part.as_ptr(), chunk[10..].as_ptr(), "shared, not copied");
+        let elsewhere = vec![10u8; 10];
+        assert!(Chunk::slice_of(&chunk, &elsewhere).is_none());
+
+        drop(chunk);
+        let pooled = || pool.lock().expect("pool").len();
+        assert_eq!(pooled(), 0, "the slice still holds the buffer");
+        drop(part);
+        assert_eq!(pooled(), 1, "back in the pool for the next read");
     }
 
     #[test]

@@ -2,15 +2,19 @@
 //! whole file, the other runs the verifier over the same buffers.
 //!
 //! Buffers are shared (`Arc`) rather than copied and are recycled through a
-//! pool, so a 50 GiB bundle costs a handful of allocations.
+//! pool, so a 50 GiB bundle costs a handful of allocations. An importer
+//! gets the file bytes it is handed as slices of those same buffers: on a
+//! two-core machine the daemon it feeds needs the CPU a copy would take.
 
 use std::io::Read;
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Deref};
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
+
+use bytes::Bytes;
 
 use verify_core::{EntrySink, FileHasher, Flow, ImportPlan, Options, Report, Sha256, Verifier};
 
@@ -34,6 +38,18 @@ pub enum Reading {
     ToTheEnd,
 }
 
+/// Whether the whole file is hashed while it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileHash {
+    /// Hash it: the report has the file's SHA-256 (compared with the
+    /// recorded one, if any).
+    Compute,
+    /// Nothing needs it (no recorded hash, no policy, no audit log): the
+    /// report has no `sha256`, and its reader must say it was skipped. On a
+    /// two-core machine the hash takes CPU the importing daemon needs.
+    Skip,
+}
+
 /// Verifies the file at `path`, calling `progress` with bytes read so far.
 pub fn verify_file(
     path: &Path,
@@ -52,8 +68,8 @@ pub fn verify_reader(
     reading: Reading,
     progress: &mut dyn FnMut(u64),
 ) -> std::io::Result<Report> {
-    match run(reader, options, None, reading, progress)? {
-        Ran::Report(report) => Ok(report),
+    match run(reader, options, None, FileHash::Compute, reading, progress)? {
+        Ran::Report(report, _) => Ok(report),
         // Without a sink nothing can stop for one.
         Ran::SinkStopped => Err(std::io::Error::other(
             "verification stopped for an importer that was not there",
@@ -68,12 +84,16 @@ pub fn verify_reader(
 pub fn load_file(
     path: &Path,
     options: Options,
+    file_hash: FileHash,
     target: &mut dyn FileTarget,
     admit: &mut dyn FnMut(&Report, &ImportPlan) -> bool,
     progress: &mut dyn FnMut(u64),
-) -> Result<(Report, Result<ImportSummary, ImportError>), CliError> {
+) -> Result<Loaded, CliError> {
     let mut file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
-    let (tx, rx) = mpsc::sync_channel::<FileEvent>(DEPTH * 4);
+    // Each queued piece of file data holds a read buffer: a short queue
+    // keeps the buffers in use few and cache-warm (measured: a queue of 16
+    // cost more CPU than the copy it replaced).
+    let (tx, rx) = mpsc::sync_channel::<FileEvent>(DEPTH);
     let (report, staged) = thread::scope(|scope| {
         let feeding = &mut *target;
         let importer = scope.spawn(move || feed_target(feeding, rx));
@@ -81,7 +101,8 @@ pub fn load_file(
         let report = run(
             &mut file,
             options,
-            Some(Box::new(ChannelSink(tx))),
+            Some(ChannelSink::new(tx)),
+            file_hash,
             Reading::UntilSettled,
             progress,
         );
@@ -90,8 +111,8 @@ pub fn load_file(
     });
     // A read error or a dead thread leaves no report to commit on: undo
     // what was staged before saying why.
-    let (report, staged) = match (report, staged) {
-        (Ok(Ran::Report(report)), Ok(staged)) => (report, staged),
+    let (report, skipped, staged) = match (report, staged) {
+        (Ok(Ran::Report(report, skipped)), Ok(staged)) => (report, skipped, staged),
         // The importer failed and reading stopped for it: there is no
         // verdict, only the import's error.
         (Ok(Ran::SinkStopped), Ok(Err(e))) => {
@@ -125,24 +146,53 @@ pub fn load_file(
     if outcome.is_err() {
         target.abort();
     }
-    Ok((report, outcome))
+    Ok(Loaded {
+        report,
+        outcome,
+        whole_file_hash_skipped: skipped,
+    })
+}
+
+/// What [`load_file`] read and imported.
+pub struct Loaded {
+    pub report: Report,
+    /// The import, committed only if the report verified and was admitted.
+    pub outcome: Result<ImportSummary, ImportError>,
+    /// The file was read to its end without hashing it ([`FileHash::Skip`]):
+    /// the report's missing `sha256` means "not computed", not "stopped
+    /// reading early".
+    pub whole_file_hash_skipped: bool,
 }
 
 /// One event of the verifier's walk over the archive's files, sent from the
 /// verifying thread to the importing one so that neither waits on the other.
 enum FileEvent {
     Begin(String, u64),
-    Data(Vec<u8>),
+    Data(Bytes),
     End(Sha256),
 }
 
+/// The chunk the verifier is being fed, if any: the sink hands out slices
+/// of it instead of copies.
+type Current = Arc<Mutex<Option<Arc<Chunk>>>>;
+
 /// The importing thread's end of the channel; once that thread has given
 /// up (its receiver is gone), the verifier is told to stop.
-struct ChannelSink(SyncSender<FileEvent>);
+struct ChannelSink {
+    tx: SyncSender<FileEvent>,
+    current: Current,
+}
 
 impl ChannelSink {
+    fn new(tx: SyncSender<FileEvent>) -> Self {
+        Self {
+            tx,
+            current: Arc::default(),
+        }
+    }
+
     fn send(&self, event: FileEvent) -> ControlFlow<()> {
-        match self.0.send(event) {
+        match self.tx.send(event) {
             Ok(()) => ControlFlow::Continue(()),
             Err(_) => ControlFlow::Break(()),
         }
@@ -155,7 +205,15 @@ impl EntrySink for ChannelSink {
     }
 
     fn data(&mut self, bytes: &[u8]) -> ControlFlow<()> {
-        self.send(FileEvent::Data(bytes.to_vec()))
+        let current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        // The core passes file bytes straight from the chunk it was fed;
+        // bytes it assembled itself (none today) are copied.
+        let shared = current
+            .as_ref()
+            .and_then(|chunk| Chunk::slice_of(chunk, bytes));
+        drop(current);
+        let bytes = shared.unwrap_or_else(|| Bytes::copy_from_slice(bytes));
+        self.send(FileEvent::Data(bytes))
     }
 
     fn end(&mut self, sha256: &Sha256) -> ControlFlow<()> {
@@ -178,10 +236,57 @@ fn feed_target(target: &mut dyn FileTarget, rx: Receiver<FileEvent>) -> Result<(
     Ok(())
 }
 
+/// One read's bytes, shared by the threads that hash, verify and import
+/// them; the last one to let go returns the buffer to the reader's pool.
+struct Chunk {
+    bytes: Vec<u8>,
+    pool: Pool,
+}
+
+impl Chunk {
+    /// `part` as a `Bytes` that keeps this chunk alive, if `part` lies
+    /// within it (compared by address: the same memory, so the same bytes).
+    fn slice_of(chunk: &Arc<Chunk>, part: &[u8]) -> Option<Bytes> {
+        let base = chunk.bytes.as_ptr() as usize;
+        let start = (part.as_ptr() as usize).checked_sub(base)?;
+        let end = start.checked_add(part.len())?;
+        (end <= chunk.bytes.len())
+            .then(|| Bytes::from_owner(Shared(Arc::clone(chunk))).slice(start..end))
+    }
+}
+
+impl Deref for Chunk {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        let bytes = std::mem::take(&mut self.bytes);
+        self.pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(bytes);
+    }
+}
+
+/// A chunk as the owner of a [`Bytes`].
+struct Shared(Arc<Chunk>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// How a read ended.
 enum Ran {
-    /// With a report: of the whole file, or of a verdict that settled.
-    Report(Report),
+    /// With a report: of the whole file, or of a verdict that settled; and
+    /// whether the file was read whole without being hashed.
+    Report(Report, bool),
     /// Reading stopped because the sink's importer failed; it says why.
     SinkStopped,
 }
@@ -205,32 +310,44 @@ enum Ended {
 fn run(
     reader: &mut dyn Read,
     options: Options,
-    sink: Option<Box<dyn EntrySink>>,
+    sink: Option<ChannelSink>,
+    file_hash: FileHash,
     reading: Reading,
     progress: &mut dyn FnMut(u64),
 ) -> std::io::Result<Ran> {
+    // The core never hashes the file itself: that is the hashing thread's
+    // job, when there is one.
     let options = options.with_hash_file(false);
-    let (hash_tx, hash_rx) = mpsc::sync_channel::<Arc<Vec<u8>>>(DEPTH);
-    let (verify_tx, verify_rx) = mpsc::sync_channel::<Arc<Vec<u8>>>(DEPTH);
-    let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();
+    let (hash_tx, hash_rx) = match file_hash {
+        FileHash::Compute => {
+            let (tx, rx) = mpsc::sync_channel::<Arc<Chunk>>(DEPTH);
+            (Some(tx), Some(rx))
+        }
+        FileHash::Skip => (None, None),
+    };
+    let (verify_tx, verify_rx) = mpsc::sync_channel::<Arc<Chunk>>(DEPTH);
+    let pool = Pool::default();
     // Set by the verifying thread, read by the reader before each read.
     let stop = AtomicBool::new(false);
 
     thread::scope(|scope| {
-        let pool = pool_tx.clone();
-        let hasher = scope.spawn(move || {
-            let mut hasher = FileHasher::new();
-            for buf in hash_rx {
-                hasher.update(&buf);
-                recycle(buf, &pool);
-            }
-            hasher.finish()
+        let hasher = hash_rx.map(|hash_rx| {
+            scope.spawn(move || {
+                let mut hasher = FileHasher::new();
+                for buf in hash_rx {
+                    hasher.update(&buf);
+                }
+                hasher.finish()
+            })
         });
-        let pool = pool_tx;
         let stop_reading = &stop;
         let verifier = scope.spawn(move || {
+            let mut current = None;
             let mut verifier = match sink {
-                Some(sink) => Verifier::with_sink(options, sink),
+                Some(sink) => {
+                    current = Some(Arc::clone(&sink.current));
+                    Verifier::with_sink(options, Box::new(sink))
+                }
                 None => Verifier::new(options),
             };
             let mut why = None;
@@ -238,8 +355,16 @@ fn run(
             // to stop: then the bytes verified are the bytes hashed, and a
             // read that reached the end anyway gives the whole report.
             for buf in verify_rx {
-                let flow = verifier.update(&buf);
-                recycle(buf, &pool);
+                let flow = match &current {
+                    Some(current) => {
+                        set(current, Some(Arc::clone(&buf)));
+                        let flow = verifier.update(&buf);
+                        set(current, None);
+                        flow
+                    }
+                    None => verifier.update(&buf),
+                };
+                drop(buf);
                 why = why.or(match flow {
                     Flow::Settled if reading == Reading::UntilSettled => Some(Stop::Settled),
                     Flow::SinkStopped => Some(Stop::Sink),
@@ -252,17 +377,23 @@ fn run(
             (verifier, why)
         });
 
-        let read = read_loop(reader, &hash_tx, &verify_tx, &pool_rx, &stop, progress);
+        let read = read_loop(reader, hash_tx.as_ref(), &verify_tx, &pool, &stop, progress);
         drop((hash_tx, verify_tx));
-        let sha = hasher.join().map_err(|_| worker_panicked())?;
+        let sha = hasher
+            .map(|h| h.join().map_err(|_| worker_panicked()))
+            .transpose()?;
         let (verifier, why) = verifier.join().map_err(|_| worker_panicked())?;
         match (read?, why) {
             // Read to the end: the whole file was hashed and verified.
-            (Ended::AtEof, _) => Ok(Ran::Report(verifier.finish_with_file_sha256(sha))),
+            (Ended::AtEof, _) => Ok(match sha {
+                Some(sha) => Ran::Report(verifier.finish_with_file_sha256(sha), false),
+                // Read whole, hashed by no one: no `sha256` in the report.
+                None => Ran::Report(verifier.finish(), true),
+            }),
             // The hash is of a prefix: the report must not use it.
             (Ended::Stopped, Some(Stop::Settled)) => verifier
                 .finish_settled()
-                .map(Ran::Report)
+                .map(|report| Ran::Report(report, false))
                 .map_err(std::io::Error::other),
             (Ended::Stopped, Some(Stop::Sink)) => Ok(Ran::SinkStopped),
             (Ended::Stopped, None) => Err(worker_panicked()),
@@ -270,11 +401,22 @@ fn run(
     })
 }
 
+/// Sets the chunk the sink may share from.
+fn set(current: &Current, chunk: Option<Arc<Chunk>>) {
+    *current.lock().unwrap_or_else(PoisonError::into_inner) = chunk;
+}
+
+/// Buffers given back by the threads done with them, the latest last: the
+/// reader takes that one, likely still in the cache (a queue would hand it
+/// the coldest, and with an importer holding buffers that costs more CPU
+/// than the copy it saves).
+type Pool = Arc<Mutex<Vec<Vec<u8>>>>;
+
 fn read_loop(
     reader: &mut dyn Read,
-    hash_tx: &SyncSender<Arc<Vec<u8>>>,
-    verify_tx: &SyncSender<Arc<Vec<u8>>>,
-    pool: &Receiver<Vec<u8>>,
+    hash_tx: Option<&SyncSender<Arc<Chunk>>>,
+    verify_tx: &SyncSender<Arc<Chunk>>,
+    pool: &Pool,
     stop: &AtomicBool,
     progress: &mut dyn FnMut(u64),
 ) -> std::io::Result<Ended> {
@@ -283,7 +425,8 @@ fn read_loop(
         if stop.load(Ordering::Relaxed) {
             return Ok(Ended::Stopped);
         }
-        let mut buf = pool.try_recv().unwrap_or_default();
+        let reused = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut buf = reused.unwrap_or_default();
         buf.resize(CHUNK, 0);
         let n = fill(reader, &mut buf)?;
         if n == 0 {
@@ -291,9 +434,13 @@ fn read_loop(
         }
         buf.truncate(n);
         total += n as u64;
-        let buf = Arc::new(buf);
+        let buf = Arc::new(Chunk {
+            bytes: buf,
+            pool: Arc::clone(pool),
+        });
         // A closed channel means a worker died; its join reports why.
-        if hash_tx.send(Arc::clone(&buf)).is_err() || verify_tx.send(buf).is_err() {
+        let hashing = hash_tx.is_none_or(|tx| tx.send(Arc::clone(&buf)).is_ok());
+        if !hashing || verify_tx.send(buf).is_err() {
             return Ok(Ended::Stopped);
         }
         progress(total);
@@ -320,13 +467,6 @@ fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-/// Returns a buffer to the pool once its last user is done with it.
-fn recycle(buf: Arc<Vec<u8>>, pool: &Sender<Vec<u8>>) {
-    if let Some(buf) = Arc::into_inner(buf) {
-        let _ = pool.send(buf);
-    }
-}
-
 fn worker_panicked() -> std::io::Error {
     std::io::Error::other("a verification thread panicked")
 }
@@ -350,7 +490,9 @@ mod tests {
 
     use verify_core::{FindingKind, Options, Report, Verdict};
 
-    use super::{CHUNK, Reading, verify_reader};
+    use std::sync::Arc;
+
+    use super::{CHUNK, Chunk, Pool, Reading, verify_reader};
 
     /// `len` bytes that are not a tar (the first header's checksum is
     /// wrong), counting how many were read.
@@ -400,6 +542,26 @@ mod tests {
         assert_eq!(report.bundle().size, LEN);
         assert!(report.bundle().sha256.is_some());
         assert!(report.has(FindingKind::NotABundle));
+    }
+
+    #[test]
+    fn importers_get_slices_of_the_read_buffer_which_returns_to_the_pool_last() {
+        let pool = Pool::default();
+        let chunk = Arc::new(Chunk {
+            bytes: (0..=255u8).collect(),
+            pool: Arc::clone(&pool),
+        });
+        let part = Chunk::slice_of(&chunk, &chunk[10..20]).expect("inside the chunk");
+        assert_eq!(&part[..], &chunk[10..20]);
+        assert_eq!(part.as_ptr(), chunk[10..].as_ptr(), "shared, not copied");
+        let elsewhere = vec![10u8; 10];
+        assert!(Chunk::slice_of(&chunk, &elsewhere).is_none());
+
+        drop(chunk);
+        let pooled = || pool.lock().expect("pool").len();
+        assert_eq!(pooled(), 0, "the slice still holds the buffer");
+        drop(part);
+        assert_eq!(pooled(), 1, "back in the pool for the next read");
     }
 
     #[test]

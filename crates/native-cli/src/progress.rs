@@ -67,7 +67,7 @@ impl FileTarget for Watched<'_> {
         self.inner.begin_file(path, size)
     }
 
-    fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {
+    fn file_data(&mut self, bytes: bytes::Bytes) -> Result<(), ImportError> {
         if let Some(bar) = &self.bar {
             bar.inc(bytes.len() as u64);
         }

@@ -72,12 +72,19 @@ fn bundle_lines(
     name: &str,
     report: &Report,
     recorded: Option<&Recorded>,
+    hashing: Hashing,
     style: Style,
 ) {
     let b = &report.bundle();
-    // The CLI hashes every file it reads to the end; no hash means reading
-    // stopped once the verdict was settled, and `size` counts what was read.
-    let read = if b.sha256.is_none() { "read: " } else { "" };
+    let skipped = hashing == Hashing::Skipped;
+    // Unless told it skipped the hash, the CLI hashes every file it reads to
+    // the end; no hash means reading stopped once the verdict was settled,
+    // and `size` counts what was read.
+    let read = if b.sha256.is_none() && !skipped {
+        "read: "
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
         "bundle    {} ({read}{})",
@@ -86,6 +93,12 @@ fn bundle_lines(
     );
     if let Some(sha) = b.sha256 {
         let _ = writeln!(out, "sha256    {sha}");
+    } else if skipped {
+        let _ = writeln!(
+            out,
+            "sha256    not computed: no recorded hash, policy or audit log needs it \
+             (give --sha256 or a sidecar to have the file checked)"
+        );
     }
     match (b.sha256_matches, recorded) {
         (Some(true), Some(r)) => {
@@ -257,8 +270,29 @@ fn verdict_line(out: &mut String, report: &Report, style: Style) {
 
 /// `airlock verify`: header, images, findings, verdict.
 pub fn verify(name: &str, report: &Report, recorded: Option<&Recorded>, style: Style) -> String {
+    verify_read(name, report, recorded, Hashing::Whole, style)
+}
+
+/// Whether the whole-file hash was computed for a file read to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hashing {
+    /// It was: a report without one stopped reading early.
+    Whole,
+    /// The file was read to its end, and nothing needed its hash (`load`
+    /// or `push` without a recorded hash, policy or audit log).
+    Skipped,
+}
+
+/// [`verify`], for a read that may have skipped the whole-file hash.
+pub fn verify_read(
+    name: &str,
+    report: &Report,
+    recorded: Option<&Recorded>,
+    hashing: Hashing,
+    style: Style,
+) -> String {
     let mut out = String::new();
-    bundle_lines(&mut out, name, report, recorded, style);
+    bundle_lines(&mut out, name, report, recorded, hashing, style);
     out.push('\n');
     image_table(&mut out, report);
     if !report.images().is_empty() {
@@ -289,7 +323,7 @@ pub fn inspect(
     style: Style,
 ) -> String {
     let mut out = String::new();
-    bundle_lines(&mut out, name, report, recorded, style);
+    bundle_lines(&mut out, name, report, recorded, Hashing::Whole, style);
     for image in images {
         out.push('\n');
         let _ = writeln!(out, "{}", style.paint("1", &names(&image.repo_tags)));

@@ -101,6 +101,101 @@ fn a_load_killed_half_way_tags_nothing_and_a_rerun_completes() {
     );
 }
 
+/// A recorded hash is still computed and compared when loading into Docker:
+/// the wrong one refuses the bundle, and since the verdict comes before
+/// Docker is given its `manifest.json`, nothing is loaded; the right one
+/// loads, with the hash in the report.
+#[test]
+fn a_recorded_hash_is_checked_and_a_mismatch_loads_nothing() {
+    let daemon = Dockerd::start("recorded");
+    let before = daemon.state();
+    let bundle = test_support::corpus_dir().join("good/skopeo-docker-archive.tar");
+    let bundle = bundle.to_str().expect("utf-8 path");
+    let host = daemon.host();
+    let wrong = "0".repeat(64);
+    let args = ["load", "--json", "--to", "docker", "--docker-host", &host];
+    let out = airlock(&[&args[..], &["--sha256", &wrong, bundle]].concat());
+    let result = json(&out);
+    assert_eq!(out.status.code(), Some(1), "{result:#}");
+    assert_eq!(result["report"]["bundle"]["sha256_matches"], false);
+    assert_eq!(result["whole_file_hash_skipped"], false);
+    assert!(result["import"].is_null(), "{result:#}");
+    assert_eq!(daemon.state(), before, "a hash mismatch changed Docker");
+
+    // The sidecar beside the corpus bundle records the right hash.
+    let out = load(&daemon, bundle);
+    let result = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{result:#}");
+    assert_eq!(result["report"]["bundle"]["sha256_matches"], true);
+    assert!(result["report"]["bundle"]["sha256"].is_string());
+    assert_eq!(result["whole_file_hash_skipped"], false);
+}
+
+/// With nothing to compare it to, the whole-file hash is not computed, and
+/// both the JSON and the text say so rather than showing a hash or calling
+/// the read short; the blobs are still checked, and the load completes.
+#[test]
+fn without_a_recorded_hash_the_report_says_the_file_hash_was_skipped() {
+    let daemon = Dockerd::start("unhashed");
+    let good = test_support::corpus_dir().join("good/skopeo-docker-archive.tar");
+    // A copy without its sidecar.
+    let bundle = support::scratch("docker-unhashed").join("bundle.tar");
+    std::fs::copy(&good, &bundle).expect("copy the bundle");
+    let bundle = bundle.to_str().expect("utf-8 path");
+    let out = load(&daemon, bundle);
+    let result = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{result:#}");
+    assert_eq!(result["whole_file_hash_skipped"], true);
+    assert!(result["report"]["bundle"]["sha256"].is_null(), "{result:#}");
+    assert_eq!(result["report"]["verdict"], "ok");
+    let size = std::fs::metadata(bundle).expect("bundle").len();
+    assert_eq!(result["report"]["bundle"]["size"], size, "read whole");
+    assert!(
+        daemon
+            .docker(&["image", "inspect", "localhost/airlock/app:1.0"])
+            .status
+            .success()
+    );
+
+    let host = daemon.host();
+    let out = airlock(&["load", "--to", "docker", "--docker-host", &host, bundle]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("sha256    not computed"), "{text}");
+    assert!(
+        !text.contains("(read: "),
+        "a whole read is not called short: {text}"
+    );
+
+    // A corrupted blob is still found without the whole-file hash, and
+    // loads nothing.
+    let before = daemon.state();
+    let mut bytes = std::fs::read(&good).expect("bundle");
+    let flipped = middle_of_largest_file(&bytes);
+    bytes[flipped] ^= 0xff;
+    let bad = support::scratch("docker-unhashed-bad").join("bundle.tar");
+    std::fs::write(&bad, bytes).expect("bad bundle");
+    let out = load(&daemon, bad.to_str().expect("utf-8 path"));
+    let result = json(&out);
+    assert_eq!(out.status.code(), Some(1), "{result:#}");
+    assert_eq!(result["whole_file_hash_skipped"], true);
+    assert!(result["import"].is_null(), "{result:#}");
+    assert_eq!(daemon.state(), before, "a corrupt bundle changed Docker");
+}
+
+/// The offset of the middle byte of the archive's largest file (a layer).
+fn middle_of_largest_file(tar_bytes: &[u8]) -> usize {
+    let mut archive = tar::Archive::new(tar_bytes);
+    let (start, size) = archive
+        .entries()
+        .expect("a tar")
+        .map(|e| e.expect("an entry"))
+        .map(|e| (e.raw_file_position(), e.size()))
+        .max_by_key(|&(_, size)| size)
+        .expect("a file");
+    usize::try_from(start + size / 2).expect("fits")
+}
+
 /// `cargo xtask bench` row 6: `airlock load --to docker` beside `docker
 /// load -i` on the same bundle, each starting from an empty daemon.
 #[test]
@@ -140,7 +235,7 @@ fn bench_load_docker() {
         serde_json::json!({
             "row": "6d", "what": "verify + load into Docker (vfs)",
             "ours_label": "airlock load --to docker", "peer_label": "docker load -i",
-            "ours": ours, "peer": peer, "target_ratio_at_most": 1.0,
+            "ours": ours, "peer": peer, "target_ratio_at_most": 0.95,
         }),
     );
 }

@@ -48,6 +48,14 @@ pub fn import_into(
         command,
         target_name,
     } = import;
+    // The whole-file hash is worth its CPU only to something that reads it:
+    // a recorded hash, a policy (seals name the file by it), an audit log.
+    // Skipped, the report says so instead of showing one.
+    let file_hash = if recorded.is_none() && checks.gate.is_none() && checks.audit.is_none() {
+        pipeline::FileHash::Skip
+    } else {
+        pipeline::FileHash::Compute
+    };
     let gate = checks.gate.as_ref();
     let mut evaluation: Option<Result<Evaluation, CliError>> = None;
     let mut admit = |report: &Report, plan: &ImportPlan| {
@@ -64,10 +72,14 @@ pub fn import_into(
             inner: target,
             bar: bars.map(Progress::file_bar),
         };
-        pipeline::load_file(path, options, &mut watched, &mut admit, progress)
+        pipeline::load_file(path, options, file_hash, &mut watched, &mut admit, progress)
     });
     let bundle = &source.bundle;
-    let (report, outcome) = match loaded {
+    let pipeline::Loaded {
+        report,
+        outcome,
+        whole_file_hash_skipped,
+    } = match loaded {
         Ok(loaded) => loaded,
         Err(e) => {
             let run = Run {
@@ -84,10 +96,13 @@ pub fn import_into(
     let evaluation = evaluation.transpose()?;
     let verified = report.verdict() == Verdict::Ok;
     show(
-        source,
-        json,
-        &report,
-        recorded.as_ref(),
+        Shown {
+            source,
+            json,
+            report: &report,
+            recorded: recorded.as_ref(),
+            whole_file_hash_skipped,
+        },
         &outcome,
         checks,
         evaluation.as_ref(),
@@ -125,16 +140,29 @@ pub fn import_into(
     }
 }
 
+/// What the read found, and how it was read.
+struct Shown<'a> {
+    source: &'a Source,
+    json: bool,
+    report: &'a Report,
+    recorded: Option<&'a Recorded>,
+    whole_file_hash_skipped: bool,
+}
+
 /// The report, the policy's answer and the import's, on stdout.
 fn show(
-    source: &Source,
-    json: bool,
-    report: &Report,
-    recorded: Option<&Recorded>,
+    shown: Shown<'_>,
     outcome: &Result<crate::import::ImportSummary, ImportError>,
     checks: &Checks,
     evaluation: Option<&Evaluation>,
 ) -> Result<(), CliError> {
+    let Shown {
+        source,
+        json,
+        report,
+        recorded,
+        whole_file_hash_skipped: skipped,
+    } = shown;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let verified = report.verdict() == Verdict::Ok;
@@ -143,15 +171,26 @@ fn show(
             Ok(summary) => (Some(summary), None),
             Err(e) => (None, Some(e.to_string())),
         };
-        let mut value =
-            serde_json::json!({ "report": report, "import": import, "import_error": error });
+        let mut value = serde_json::json!({
+            "report": report,
+            "import": import,
+            "import_error": error,
+            // `report.bundle.sha256` is null then: not computed, not missed.
+            "whole_file_hash_skipped": skipped,
+        });
         if let (Some(gate), Some(object)) = (&checks.gate, value.as_object_mut()) {
             object.insert("policy".to_owned(), gate.to_json(evaluation));
         }
         return write_json(&mut out, &value);
     }
     let name = source.bundle.display().to_string();
-    let _ = out.write_all(render::verify(&name, report, recorded, style()).as_bytes());
+    let hashing = if skipped {
+        render::Hashing::Skipped
+    } else {
+        render::Hashing::Whole
+    };
+    let text = render::verify_read(&name, report, recorded, hashing, style());
+    let _ = out.write_all(text.as_bytes());
     if let Some(gate) = &checks.gate {
         let _ = out.write_all(render::policy(gate, evaluation, style()).as_bytes());
     }

@@ -246,7 +246,7 @@ impl FileTarget for Containerd {
         Ok(())
     }
 
-    fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {
+    fn file_data(&mut self, bytes: bytes::Bytes) -> Result<(), ImportError> {
         if let Some(Current::Uploading(ingest)) = &mut self.current {
             ingest.data(&self.session, &bytes)?;
         }

@@ -35,8 +35,10 @@ use super::{FileTarget, ImportError, ImportSummary, ImportedImage};
 const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 /// Tar block size.
 const BLOCK: usize = 512;
-/// Upload pieces queued before the verifier waits on Docker.
-const QUEUE: usize = 8;
+/// Upload pieces queued before the verifier waits on Docker. Each holds one
+/// of the pipeline's read buffers: few in flight stay in the cache, and
+/// Docker, not the queue, sets the pace.
+const QUEUE: usize = 2;
 
 type Body = Channel<Bytes, std::io::Error>;
 /// The upload's streamed body, or nothing for the small requests.
@@ -271,8 +273,8 @@ impl FileTarget for DockerLoad {
         self.send(header)
     }
 
-    fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {
-        self.send(Bytes::from(bytes))
+    fn file_data(&mut self, bytes: Bytes) -> Result<(), ImportError> {
+        self.send(bytes)
     }
 
     fn end_file(&mut self, sha256: &Sha256) -> Result<(), ImportError> {

@@ -18,6 +18,7 @@ pub mod staging;
 
 use std::path::PathBuf;
 
+use bytes::Bytes;
 use serde::Serialize;
 use verify_core::{ImportPlan, Sha256};
 
@@ -30,9 +31,10 @@ use verify_core::{ImportPlan, Sha256};
 pub trait FileTarget: Send {
     /// A regular file of the archive starts; `path` is normalized.
     fn begin_file(&mut self, path: &str, size: u64) -> Result<(), ImportError>;
-    /// The next piece of the file, owned: the pipeline already copied it
-    /// out of the verifier's buffer, so a target that sends it on keeps it.
-    fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError>;
+    /// The next piece of the file. It shares the pipeline's read buffer
+    /// (no copy), so a target that sends it on can keep it; the buffer is
+    /// reused once every holder has let go.
+    fn file_data(&mut self, bytes: Bytes) -> Result<(), ImportError>;
     /// The file ended with this SHA-256, computed by the verifier.
     fn end_file(&mut self, sha256: &Sha256) -> Result<(), ImportError>;
     /// The bundle verified: make the plan's images visible.

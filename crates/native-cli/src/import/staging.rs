@@ -36,7 +36,7 @@ impl<T: Staged> FileTarget for T {
         self.staging().begin(size)
     }
 
-    fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {
+    fn file_data(&mut self, bytes: bytes::Bytes) -> Result<(), ImportError> {
         self.staging().data(&bytes)
     }
 

@@ -61,11 +61,12 @@ impl FileTarget for StreamingTarget {
         Ok(self.holding()?.begin(named, size)?)
     }
 
-    fn file_data(&mut self, bytes: Vec<u8>) -> Result<(), ImportError> {
+    fn file_data(&mut self, bytes: bytes::Bytes) -> Result<(), ImportError> {
         if let Some(kept) = &mut self.keeping {
             kept.extend_from_slice(&bytes);
         }
-        Ok(self.holding()?.data(bytes)?)
+        // The holding upload owns its pieces: copied here, as before.
+        Ok(self.holding()?.data(Vec::from(bytes))?)
     }
 
     fn end_file(&mut self, sha256: &Sha256) -> Result<(), ImportError> {

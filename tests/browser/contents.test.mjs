@@ -17,6 +17,7 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { ROOT } from "../support.mjs";
 import { writeContentsBundle, writeManyFilesBundle } from "./bundles.mjs";
+import { openPage } from "./open.mjs";
 
 const DIST = process.env.AIRLOCK_DIST || path.join(ROOT, "dist");
 const SHOTS = process.env.AIRLOCK_SHOTS || path.join(ROOT, "target/screenshots");
@@ -58,19 +59,8 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function open({ lang = "en-US" } = {}) {
-  const context = await browser.newContext({ locale: lang, acceptDownloads: true });
-  const page = await context.newPage();
-  const errors = [];
-  const requests = [];
-  context.on("request", (r) => requests.push(r.url()));
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
-  });
-  await page.goto(pathToFileURL(path.join(DIST, "airlock.html")).href);
-  await page.waitForFunction(() => document.documentElement.lang !== "");
-  return { context, page, errors, requests };
+function open({ lang = "en-US" } = {}) {
+  return openPage(browser, pathToFileURL(path.join(DIST, "airlock.html")).href, { lang, downloads: true });
 }
 
 async function verify(page, file) {

@@ -19,6 +19,7 @@ import { spawnSync } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { ROOT, CORPUS, AIRLOCK } from "../support.mjs";
+import { openPage } from "./open.mjs";
 
 const DIST = process.env.AIRLOCK_DIST || path.join(ROOT, "dist");
 const PASSWORD = "correct horse battery staple";
@@ -74,19 +75,8 @@ after(async () => {
 });
 
 /// Opens a page from disk, recording requests and errors.
-async function open(file) {
-  const context = await browser.newContext({ locale: "en-US", acceptDownloads: true });
-  const page = await context.newPage();
-  const requests = [];
-  const errors = [];
-  context.on("request", (r) => requests.push(r.url()));
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
-  });
-  await page.goto(pathToFileURL(file).href);
-  await page.waitForFunction(() => document.documentElement.lang !== "");
-  return { context, page, requests, errors };
+function open(file) {
+  return openPage(browser, pathToFileURL(file).href, { downloads: true });
 }
 
 /// Verifies `bundle` with `seal` picked beside it; returns the seal state.

@@ -16,6 +16,7 @@ import http from "node:http";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { ROOT, CORPUS, BIG, corpusRows, sidecar, cliReport } from "../support.mjs";
+import { openPage } from "./open.mjs";
 
 const DIST = process.env.AIRLOCK_DIST || path.join(ROOT, "dist");
 const SHOTS = process.env.AIRLOCK_SHOTS || path.join(ROOT, "target/screenshots");
@@ -73,19 +74,8 @@ const MODES = {
 };
 
 /// Opens the page and records every request it (or its workers) makes.
-async function open(mode, { lang = "en-US" } = {}) {
-  const context = await browser.newContext({ locale: lang });
-  const page = await context.newPage();
-  const requests = [];
-  const errors = [];
-  context.on("request", (r) => requests.push(r.url()));
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
-  });
-  await page.goto(MODES[mode]());
-  await page.waitForFunction(() => document.documentElement.lang !== "");
-  return { context, page, requests, errors };
+function open(mode, { lang = "en-US" } = {}) {
+  return openPage(browser, MODES[mode](), { lang });
 }
 
 async function verifyInPage(page, file) {

@@ -11,6 +11,7 @@ mod progress;
 mod registry;
 mod render;
 mod sidecar;
+mod small_file;
 mod untrusted;
 
 use std::process::ExitCode;

@@ -6,7 +6,7 @@
 //! Nothing here is Unix-only (the sender's laptop may run Windows): files
 //! are created with `create_new` and, on Unix only, mode 0600.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -27,12 +27,15 @@ use crate::cli::{ApproveArgs, KeygenArgs, Passphrase, SealArgs, SealSumsArgs, So
 use crate::error::CliError;
 use crate::pipeline;
 use crate::render;
+use crate::small_file::read_text;
 use crate::untrusted::Untrusted;
 
 /// Where the passphrase is read from without `--password-stdin`.
 const PASSWORD_ENV: &str = "AIRLOCK_PASSWORD";
 /// Key files are a few hundred bytes.
 const MAX_KEY_FILE: u64 = 64 * 1024;
+/// What a file read here is, when it is too large to be one.
+const KEY_OR_SIGNATURE: &str = "a key or signature file";
 /// What approvals and seals name as the program.
 const TOOL_NAME: &str = "airlock";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -213,7 +216,7 @@ pub fn checked(report: Report) -> Result<Checked, CliError> {
 /// Reads and decrypts a key file; the passphrase is dropped (and wiped)
 /// once the key is open.
 fn private_key(path: &Path, from: &Passphrase) -> Result<PrivateKey, CliError> {
-    let text = read_small(path, MAX_KEY_FILE)?;
+    let text = read_text(path, MAX_KEY_FILE, KEY_OR_SIGNATURE)?;
     let passphrase = passphrase(from)?;
     PrivateKey::decrypt(&text, passphrase.as_bytes()).map_err(|e| CliError::Key {
         path: path.to_owned(),
@@ -223,7 +226,7 @@ fn private_key(path: &Path, from: &Passphrase) -> Result<PrivateKey, CliError> {
 
 /// Reads a public key file.
 pub fn public_key(path: &Path) -> Result<PublicKey, CliError> {
-    let text = read_small(path, MAX_KEY_FILE)?;
+    let text = read_text(path, MAX_KEY_FILE, KEY_OR_SIGNATURE)?;
     PublicKey::from_pem(&text).map_err(|e| CliError::Key {
         path: path.to_owned(),
         message: e.to_string(),
@@ -232,22 +235,7 @@ pub fn public_key(path: &Path) -> Result<PublicKey, CliError> {
 
 /// Reads a seal or approval file, refusing one larger than any can be.
 pub fn read_signed_file(path: &Path) -> Result<Vec<u8>, CliError> {
-    read_small(path, MAX_BUNDLE_JSON_LEN as u64).map(String::into_bytes)
-}
-
-fn read_small(path: &Path, limit: u64) -> Result<String, CliError> {
-    let file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
-    let mut text = String::new();
-    file.take(limit + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| CliError::io(path, e))?;
-    if text.len() as u64 > limit {
-        return Err(CliError::Usage(format!(
-            "{}: larger than {limit} bytes; not a key or signature file",
-            path.display()
-        )));
-    }
-    Ok(text)
+    read_text(path, MAX_BUNDLE_JSON_LEN as u64, KEY_OR_SIGNATURE).map(String::into_bytes)
 }
 
 /// The passphrase from the first line of stdin (`--password-stdin`) or

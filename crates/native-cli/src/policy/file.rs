@@ -13,7 +13,6 @@
 //! fail_on = ["hardlinked-file"]
 //! ```
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use airlock_custody::policy::ImagePatterns;
@@ -24,6 +23,7 @@ use verify_core::FindingKind;
 use crate::cli::parse_bytes;
 use crate::commands::custody::public_key;
 use crate::error::CliError;
+use crate::small_file;
 
 /// A policy file is a few lines; anything larger is not one.
 const MAX_POLICY_FILE: u64 = 1 << 20;
@@ -70,7 +70,7 @@ pub fn load(path: &Path) -> Result<Policy, CliError> {
         rule: rule.to_owned(),
         message,
     };
-    let text = read_text(path)?;
+    let text = small_file::read_text(path, MAX_POLICY_FILE, "a policy file")?;
     let file: PolicyFile = toml::from_str(&text).map_err(|e| error("", e.to_string()))?;
     let dir = path.parent().unwrap_or(Path::new(""));
     let senders = listed(dir, &file.keys.senders).map_err(|m| error("keys.senders", m))?;
@@ -111,21 +111,6 @@ fn listed(dir: &Path, paths: &[PathBuf]) -> Result<Vec<ListedKey>, String> {
             })
         })
         .collect()
-}
-
-fn read_text(path: &Path) -> Result<String, CliError> {
-    let file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_POLICY_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| CliError::io(path, e))?;
-    if bytes.len() as u64 > MAX_POLICY_FILE {
-        return Err(CliError::Usage(format!(
-            "{}: larger than {MAX_POLICY_FILE} bytes; not a policy file",
-            path.display()
-        )));
-    }
-    String::from_utf8(bytes).map_err(|_| CliError::Usage(format!("{}: not UTF-8", path.display())))
 }
 
 #[cfg(test)]

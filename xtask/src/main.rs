@@ -197,23 +197,20 @@ fn build_page_into(
     Ok(page)
 }
 
-/// What `airlock load`/`push` are tested against: Docker, containerd, a
-/// registry with TLS and htpasswd, the tools that read their results, and
-/// podman, one more importer for the differential test.
+/// What `airlock load` is tested against: Docker, containerd, and podman,
+/// one more importer for the differential test; `push` needs
+/// [`REGISTRY_TOOLS`] besides.
 const IMPORT_TOOLS: &[(&str, &str)] = &[
     ("/usr/sbin/dockerd", "docker.io"),
     ("docker", "docker.io"),
     ("/usr/bin/containerd", "containerd"),
     ("ctr", "containerd"),
-    ("/usr/bin/docker-registry", "docker-registry"),
-    ("skopeo", "skopeo"),
     ("podman", "podman"),
-    ("htpasswd", "apache2-utils"),
-    ("openssl", "openssl"),
 ];
 
-/// What the registry tests need of [`IMPORT_TOOLS`]: `dist --check` runs
-/// one of them (the `.exe`'s push) on its own.
+/// A registry with TLS and htpasswd, and skopeo, which reads what is
+/// pushed: the registry tests, one of which (the `.exe`'s push) `dist
+/// --check` runs on its own.
 pub const REGISTRY_TOOLS: &[(&str, &str)] = &[
     ("/usr/bin/docker-registry", "docker-registry"),
     ("skopeo", "skopeo"),
@@ -223,7 +220,7 @@ pub const REGISTRY_TOOLS: &[(&str, &str)] = &[
 
 /// What `tests/ground-truth/build-debian-image.sh` builds its Debian image
 /// and its expected values with (the ground-truth test, issue #14); podman
-/// and skopeo come with [`IMPORT_TOOLS`].
+/// comes with [`IMPORT_TOOLS`] and skopeo with [`REGISTRY_TOOLS`].
 const GROUND_TRUTH_TOOLS: &[(&str, &str)] = &[
     ("mmdebstrap", "mmdebstrap"),
     ("umoci", "umoci"),
@@ -288,6 +285,7 @@ fn test() -> Result<(), String> {
     // limit tests read peak memory from GNU time; the ground-truth test
     // builds a Debian image.
     env::ensure_debian_tools(IMPORT_TOOLS)?;
+    env::ensure_debian_tools(REGISTRY_TOOLS)?;
     env::ensure_debian_tools(&[("/usr/bin/time", "time")])?;
     env::ensure_debian_tools(GROUND_TRUTH_TOOLS)?;
     // The SBOM tests run the official SPDX and CycloneDX validators; the

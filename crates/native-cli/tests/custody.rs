@@ -292,6 +292,43 @@ fn a_sums_file_seal_covers_exactly_its_files() {
     assert!(!seal.exists());
 }
 
+/// A file name from a sums file or a seal reaches the terminal only
+/// escaped: a sealed name with an escape sequence, reported when the sums
+/// file no longer lists it, prints no control bytes.
+#[test]
+fn names_in_a_refused_file_set_seal_are_escaped() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let d = dir.path();
+    let hostile = "a\u{1b}[2Jcleared";
+    std::fs::write(d.join(hostile), b"one").expect("writes");
+    std::fs::write(d.join("plain.txt"), b"two").expect("writes");
+    keygen(d, "release");
+    let hashed = airlock(&["hash", hostile, "plain.txt"], d);
+    assert_eq!(hashed.status.code(), Some(0), "{}", said(&hashed));
+    std::fs::write(d.join("SUMS"), &hashed.stdout).expect("writes");
+    let sealed = airlock(&["seal-sums", "SUMS", "--key", "release.key"], d);
+    assert_eq!(sealed.status.code(), Some(0), "{}", said(&sealed));
+
+    let plain_only: Vec<u8> = hashed
+        .stdout
+        .split_inclusive(|b| *b == b'\n')
+        .filter(|line| line.ends_with(b"plain.txt\n"))
+        .flatten()
+        .copied()
+        .collect();
+    std::fs::write(d.join("SUMS"), plain_only).expect("writes");
+    let refused = airlock(&["check", "SUMS", "--trust", "release.pub"], d);
+    assert_eq!(refused.status.code(), Some(1), "{}", said(&refused));
+    assert!(
+        said(&refused).contains("does not list"),
+        "{}",
+        said(&refused)
+    );
+    for stream in [&refused.stdout, &refused.stderr] {
+        assert!(!stream.contains(&0x1b), "{}", said(&refused));
+    }
+}
+
 #[test]
 fn a_seal_for_another_bundle_is_refused() {
     let dir = workdir("oci-layout-gzip.tar");
